@@ -16,7 +16,7 @@ export const nodeSpecSchema = z
         imageId: z.string().min(1).optional(),
       })
       .strict()
-      .default({}),
+      .optional(),
     hardware: z
       .object({
         minCores: z.number().int().positive().optional(),
@@ -26,32 +26,39 @@ export const nodeSpecSchema = z
         minDisk: z.number().int().positive().optional(),
       })
       .strict()
-      .default({}),
+      .optional(),
     network: z
       .object({
         /** TCP ports reachable from outside the node; every other port is closed. */
-        inboundPorts: z.array(z.number().int().min(1).max(65535)).default([22]),
+        inboundPorts: z.array(z.number().int().min(1).max(65535)).optional(),
       })
       .strict()
-      .default({ inboundPorts: [22] }),
+      .optional(),
     /** cloud-init user data: a cloud-config object, or a raw string ("#cloud-config ..." or a "#!" script). */
     userData: z.union([z.string(), cloudConfig]).optional(),
   })
   .strict();
 
-export type NodeSpecInput = z.input<typeof nodeSpecSchema>;
+/** A node spec. Every part is optional so that specs merge without defaults clobbering them. */
 export type NodeSpec = z.output<typeof nodeSpecSchema>;
 
+/** TCP ports open to the outside when a spec names none. */
+export const DEFAULT_INBOUND_PORTS: readonly number[] = [22];
+
+export function inboundPorts(spec: NodeSpec): number[] {
+  return [...new Set(spec.network?.inboundPorts ?? DEFAULT_INBOUND_PORTS)].sort((a, b) => a - b);
+}
+
 /** Build a node spec; validates it once, here. */
-export function nodeSpec(input: NodeSpecInput, where = 'nodeSpec'): NodeSpec {
+export function nodeSpec(input: NodeSpec, where = 'nodeSpec'): NodeSpec {
   return parseSpec(nodeSpecSchema, input, where);
 }
 
 /** Deep merge of node specs (Pallet merges node-specs deeply): later wins, objects merge, arrays are replaced. */
-export function mergeNodeSpecs(...specs: Array<Partial<NodeSpec> | undefined>): NodeSpec {
+export function mergeNodeSpecs(...specs: Array<NodeSpec | undefined>): NodeSpec {
   let merged: Record<string, unknown> = {};
   for (const spec of specs) if (spec) merged = deepMerge(merged, spec as Record<string, unknown>);
-  return nodeSpecSchema.parse(merged);
+  return merged as NodeSpec;
 }
 
 function deepMerge(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
