@@ -1,0 +1,68 @@
+// file: byte-exact content, owner, group, mode; replaced atomically, optionally validated first.
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { parseSpec } from '../spec/validate.ts';
+import { Cmd, Secret, raw, sh, lines } from '../shell/sh.ts';
+import { ownershipSchema, ownershipSteps, normalMode } from './ownership.ts';
+import { action, defineAction, type Action } from './types.ts';
+
+export interface FileArgs {
+  path: string;
+  content: string | Secret;
+  owner?: string;
+  group?: string;
+  mode?: string | number;
+  /** A command that must accept the new file before it replaces the old one; `%s` is the new file's path. */
+  validate?: string;
+}
+
+const absolutePath = z.string().regex(/^\//, 'must be an absolute path');
+
+const fileSchema = z
+  .object({
+    content: z.union([z.string(), z.instanceof(Secret)]),
+    ...ownershipSchema,
+    validate: z.string().includes('%s', { message: 'must contain %s for the new file' }).optional(),
+  })
+  .strict();
+
+export type FileOptions = z.input<typeof fileSchema>;
+
+export const fileAction = defineAction<FileArgs>({
+  kind: 'file',
+  render(args) {
+    const { path } = args;
+    const text = args.content instanceof Secret ? args.content.value : args.content;
+    const digest = createHash('sha256').update(text, 'utf8').digest('hex');
+    const shownDigest = args.content instanceof Secret ? '***' : digest;
+    const tmp = `${path}.forklift-new`;
+    const check = new Cmd(
+      sh`[ "$(sha256sum <${path} 2>/dev/null)" = ${`${digest}  -`} ]`.text,
+      sh`[ "$(sha256sum <${path} 2>/dev/null)" = ${`${shownDigest}  -`} ]`.shown,
+    );
+    const apply = lines(
+      sh`mkdir -p "$(dirname ${path})"`,
+      sh`printf '%s' ${args.content} >${tmp}`,
+      args.owner !== undefined ? sh`chown ${args.owner} ${tmp}` : undefined,
+      args.group !== undefined ? sh`chgrp ${args.group} ${tmp}` : undefined,
+      args.mode !== undefined ? sh`chmod ${normalMode(args.mode)} ${tmp}` : sh`[ ! -e ${path} ] || chmod "$(stat -c %a ${path})" ${tmp}`,
+      args.validate !== undefined ? validateCmd(args.validate, tmp) : undefined,
+      sh`mv -f ${tmp} ${path}`,
+    );
+    return [{ check, apply }, ...ownershipSteps(path, args)];
+  },
+});
+
+function validateCmd(template: string, tmp: string): Cmd {
+  // The template is the user's own command text; only the new file's path is interpolated.
+  const [before = '', ...after] = template.split('%s');
+  const message = `validation failed: ${template}`;
+  return sh`if ! ${raw(before)}${tmp}${raw(after.join('%s'))} >/dev/null; then rm -f ${tmp}; echo ${message} >&2; exit 3; fi`;
+}
+
+/** A file with exactly this content (any bytes but NUL), owner, group and mode. */
+export function file(path: string, options: FileOptions): Action<FileArgs> {
+  const p = parseSpec(absolutePath, path, 'file');
+  const o = parseSpec(fileSchema, options, `file ${p}`);
+  return action(fileAction, `file ${p}`, { path: p, ...o });
+}

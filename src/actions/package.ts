@@ -1,0 +1,51 @@
+// packages: every package action of a phase on a node folds into ONE apt install.
+import { z } from 'zod';
+import { parseSpec } from '../spec/validate.ts';
+import { sh, raw, lines, join } from '../shell/sh.ts';
+import { action, defineAction, type Action, type Target } from './types.ts';
+
+export interface PackagesArgs {
+  names: string[];
+}
+
+const packageName = z.string().regex(/^[a-z0-9][a-z0-9+.-]*(:[a-z0-9-]+)?$/, 'not a Debian package name');
+
+function installed(name: string) {
+  return sh`dpkg-query -W -f='\${Status}' ${name} 2>/dev/null | grep -q 'ok installed$'`;
+}
+
+export const packagesAction = defineAction<PackagesArgs>({
+  kind: 'packages',
+  render(args, target: Target) {
+    requireApt(target);
+    if (args.names.length === 0) return [];
+    const check = join(args.names.map(installed), ' && ');
+    const apply = lines(
+      raw('fl_missing='),
+      sh`for p in ${args.names}; do`,
+      raw(`  dpkg-query -W -f='\${Status}' "$p" 2>/dev/null | grep -q 'ok installed$' || fl_missing="$fl_missing $p"`),
+      raw('done'),
+      // Nodes start with empty package lists, as cloud images do; refresh once when
+      // there are none, and once more if the install fails on stale lists.
+      raw('ls /var/lib/apt/lists/*_Packages >/dev/null 2>&1 || apt-get update -q'),
+      raw('fl_apt="apt-get install -y -q --no-install-recommends -o DPkg::Lock::Timeout=120"'),
+      raw('$fl_apt $fl_missing || { apt-get update -q && $fl_apt $fl_missing; }'),
+    );
+    return [{ check, apply }];
+  },
+  aggregate(all) {
+    return { names: [...new Set(all.flatMap((a) => a.names))] };
+  },
+});
+
+/** Install packages (Debian apt). All package actions of a phase become one install. */
+export function packages(...names: Array<string | string[]>): Action<PackagesArgs> {
+  const list = parseSpec(z.array(packageName).min(1), names.flat(), 'packages');
+  return action(packagesAction, `packages ${list.join(' ')}`, { names: list });
+}
+
+function requireApt(target: Target): void {
+  if (!['debian', 'ubuntu'].includes(target.os.family)) {
+    throw new Error(`packages: os family "${target.os.family}" is not supported (apt only)`);
+  }
+}

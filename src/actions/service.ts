@@ -1,0 +1,47 @@
+// service: enabled at boot and in the wanted state (systemd). restarted/reloaded always
+// act, so they are usually handlers: `onChangeOf: [configFile]`.
+import { z } from 'zod';
+import { parseSpec } from '../spec/validate.ts';
+import { sh } from '../shell/sh.ts';
+import { action, defineAction, type Action, type Step } from './types.ts';
+
+const serviceSchema = z
+  .object({
+    enabled: z.boolean().optional(),
+    state: z.enum(['started', 'stopped', 'restarted', 'reloaded']).optional(),
+    /** Run only when one of these actions changed something in this phase. */
+    onChangeOf: z.array(z.custom<Action>((v) => typeof v === 'object' && v !== null && 'kind' in v)).optional(),
+  })
+  .strict();
+
+export type ServiceOptions = z.input<typeof serviceSchema>;
+
+export interface ServiceArgs {
+  name: string;
+  enabled?: boolean;
+  state?: 'started' | 'stopped' | 'restarted' | 'reloaded';
+}
+
+export const serviceAction = defineAction<ServiceArgs>({
+  kind: 'service',
+  render({ name, enabled, state }) {
+    const steps: Step[] = [];
+    if (enabled === true) steps.push({ check: sh`systemctl is-enabled --quiet ${name}`, apply: sh`systemctl enable --quiet ${name}` });
+    if (enabled === false) steps.push({ check: sh`! systemctl is-enabled --quiet ${name}`, apply: sh`systemctl disable --quiet ${name}` });
+    if (state === 'started') steps.push({ check: sh`systemctl is-active --quiet ${name}`, apply: sh`systemctl start ${name}` });
+    if (state === 'stopped') steps.push({ check: sh`! systemctl is-active --quiet ${name}`, apply: sh`systemctl stop ${name}` });
+    if (state === 'restarted') steps.push({ apply: sh`systemctl restart ${name}` });
+    // reload a stopped service would fail; start it instead.
+    if (state === 'reloaded') steps.push({ apply: sh`if systemctl is-active --quiet ${name}; then systemctl reload ${name}; else systemctl start ${name}; fi` });
+    return steps;
+  },
+});
+
+/** A systemd service. Default: enabled and started. */
+export function service(name: string, options: ServiceOptions = {}): Action<ServiceArgs> {
+  const n = parseSpec(z.string().min(1), name, 'service');
+  const { onChangeOf, ...o } = parseSpec(serviceSchema, options, `service ${n}`);
+  const args: ServiceArgs = { name: n, enabled: o.enabled ?? (o.state === undefined ? true : undefined), state: o.state ?? 'started' };
+  const label = `service ${n}${o.state && o.state !== 'started' ? ` ${o.state}` : ''}`;
+  return action(serviceAction, label, args, onChangeOf);
+}

@@ -1,0 +1,53 @@
+// Actions are data: a kind, a label and arguments. Rendering is a pure function
+// (args, target) → Step[]; each Step has a read-only `check` (exit 0 = already in the
+// desired state) and an `apply` that gets it there. No I/O, clock or randomness here.
+import type { Cmd } from '../shell/sh.ts';
+
+/** What an action may know about the node it renders for. */
+export interface Target {
+  node: { name: string; group: string; address: string };
+  os: { family: string; version: string };
+}
+
+export interface Step {
+  /** Read-only test. Exit 0 means nothing to do. Without a check the step always applies. */
+  check?: Cmd;
+  apply: Cmd;
+}
+
+export interface ActionDef<A> {
+  kind: string;
+  render(args: A, target: Target): Step[];
+  /**
+   * Fold every action of this kind in a phase into one, placed where the first stood
+   * (Pallet aggregates package actions into one install).
+   */
+  aggregate?(all: A[]): A;
+}
+
+export interface Action<A = unknown> {
+  readonly kind: string;
+  readonly label: string;
+  readonly args: A;
+  readonly def: ActionDef<A>;
+  /** Run only when one of these actions (earlier in the same phase) changed something: a handler. */
+  readonly onChangeOf?: readonly Action[];
+}
+
+export function defineAction<A>(def: ActionDef<A>): ActionDef<A> {
+  return def;
+}
+
+export function action<A>(def: ActionDef<A>, label: string, args: A, onChangeOf?: readonly Action[]): Action<A> {
+  return onChangeOf?.length ? { kind: def.kind, label, args, def, onChangeOf } : { kind: def.kind, label, args, def };
+}
+
+/** What one action did on one node. */
+export interface ActionResult {
+  name: string;
+  status: 'changed' | 'ok' | 'failed' | 'skipped';
+  changed: boolean;
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}

@@ -1,0 +1,108 @@
+// One script per node per phase. Each action becomes a labelled block that runs
+// `check` (read-only) and, only when the check fails, `apply`; the block then writes a
+// length-prefixed record of its status, exit code, stdout and stderr to the script's
+// stdout, so any bytes an action prints come back intact and attributed to it.
+import { Cmd, lines, raw, sh } from './sh.ts';
+
+export interface Block {
+  label: string;
+  steps: ReadonlyArray<{ check?: Cmd; apply: Cmd }>;
+  /** Indexes of earlier blocks: run this one only if one of them changed (a handler). */
+  onChangeOf?: readonly number[];
+}
+
+/** apply: converge the node. check: run only the read-only checks and report what would change. */
+export type ScriptMode = 'apply' | 'check';
+
+export const RECORD_MARK = '@@forklift';
+
+const PRELUDE = `set -u
+umask 022
+export LC_ALL=C DEBIAN_FRONTEND=noninteractive PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+fl_t=$(mktemp -d /tmp/forklift.XXXXXX) || exit 97
+trap 'rm -rf "$fl_t"' EXIT
+fl_begin() { : >"$fl_t/o"; : >"$fl_t/e"; }
+fl_report() {
+  printf '\\n${RECORD_MARK} %s %s %s %s %s\\n' "$1" "$2" "$3" "$(wc -c <"$fl_t/o")" "$(wc -c <"$fl_t/e")"
+  cat "$fl_t/o" "$fl_t/e"
+}`;
+
+function renderStep(index: number, step: { check?: Cmd; apply: Cmd }, mode: ScriptMode): Cmd {
+  // `set -e` only holds in a subshell that is not itself part of an if/||/&& list,
+  // so each check and apply runs as a plain command and its status is read after.
+  const apply =
+    mode === 'check'
+      ? raw(`fl_c${index}=1`)
+      : lines(
+          raw('(set -e'),
+          step.apply,
+          raw(`) </dev/null >>"$fl_t/o" 2>>"$fl_t/e"; fl_rc=$?`),
+          raw(`if [ "$fl_rc" -ne 0 ]; then fl_report ${index} failed "$fl_rc"; exit "$fl_rc"; fi`),
+          raw(`fl_c${index}=1`),
+        );
+  if (!step.check) return apply;
+  return lines(
+    raw('(set -e'),
+    step.check,
+    raw(`) </dev/null >/dev/null 2>&1; fl_rc=$?`),
+    raw('if [ "$fl_rc" -ne 0 ]; then'),
+    apply,
+    raw('fi'),
+  );
+}
+
+function renderBlock(block: Block, index: number, mode: ScriptMode): Cmd {
+  const body = lines(
+    ...block.steps.map((step) => renderStep(index, step, mode)),
+    raw(`if [ "$fl_c${index}" = 1 ]; then fl_report ${index} ${mode === 'check' ? 'would-change' : 'changed'} 0; else fl_report ${index} ok 0; fi`),
+  );
+  const header = lines(raw(`# ${index}: ${block.label.replaceAll('\n', ' ')}`), raw(`fl_begin; fl_c${index}=0`));
+  if (!block.onChangeOf?.length) return lines(header, body);
+  const cond = block.onChangeOf.map((i) => `[ "$fl_c${i}" = 1 ]`).join(' || ');
+  return lines(header, raw(`if ${cond}; then`), body, raw(`else fl_report ${index} skipped 0; fi`));
+}
+
+/** The whole phase script for one node. */
+export function renderScript(blocks: readonly Block[], mode: ScriptMode = 'apply'): Cmd {
+  return lines(raw(PRELUDE), ...blocks.map((b, i) => renderBlock(b, i, mode)), raw('exit 0'));
+}
+
+/** How the node runs a script it receives on stdin: saved first, so no command can read the script as its input. */
+export const RUN_FROM_STDIN = sh`f=$(mktemp /tmp/forklift-script.XXXXXX) && cat >"$f" && sh "$f"; rc=$?; rm -f "$f"; exit $rc`.text;
+
+export interface BlockRecord {
+  index: number;
+  status: 'changed' | 'ok' | 'failed' | 'skipped' | 'would-change';
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Parse the records a script wrote. Bytes outside records are returned as `rest`. */
+export function parseRecords(output: Buffer): { records: BlockRecord[]; rest: string } {
+  const records: BlockRecord[] = [];
+  const mark = Buffer.from(`\n${RECORD_MARK} `);
+  const restParts: Buffer[] = [];
+  let pos = 0;
+  while (pos < output.length) {
+    const at = output.indexOf(mark, pos);
+    if (at < 0) break;
+    restParts.push(output.subarray(pos, at));
+    const headerEnd = output.indexOf(0x0a, at + mark.length);
+    if (headerEnd < 0) break;
+    const [index, status, exitCode, outLen, errLen] = output.subarray(at + mark.length, headerEnd).toString().split(' ');
+    const start = headerEnd + 1;
+    const o = Number(outLen);
+    const e = Number(errLen);
+    records.push({
+      index: Number(index),
+      status: status as BlockRecord['status'],
+      exitCode: Number(exitCode),
+      stdout: output.subarray(start, start + o).toString(),
+      stderr: output.subarray(start + o, start + o + e).toString(),
+    });
+    pos = start + o + e;
+  }
+  restParts.push(output.subarray(pos));
+  return { records, rest: Buffer.concat(restParts).toString() };
+}

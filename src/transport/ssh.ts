@@ -1,0 +1,144 @@
+// SSH transport: one connection per node, opened once and reused across phases.
+// Scripts go over stdin to a shell on the node; no pty (a pty kills background processes).
+import { Client, type ClientChannel } from 'ssh2';
+import { CancelledError, TransportError } from '../errors.ts';
+import type { SshEndpoint } from '../providers/types.ts';
+
+export interface RunOutput {
+  exitCode: number;
+  stdout: Buffer;
+  stderr: Buffer;
+}
+
+export interface ConnectOptions {
+  /** Give up connecting after this long (default 30 s); connection refusals are retried until then. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+export class SshConnection {
+  private constructor(
+    private readonly client: Client,
+    readonly node: string,
+    readonly host: string,
+  ) {}
+
+  static async open(node: string, endpoint: SshEndpoint, options: ConnectOptions = {}): Promise<SshConnection> {
+    const deadline = Date.now() + (options.timeoutMs ?? 30_000);
+    for (;;) {
+      try {
+        return await connectOnce(node, endpoint, deadline - Date.now(), options.signal);
+      } catch (error) {
+        const retryable = error instanceof TransportError && /ECONNREFUSED|ECONNRESET|EHOSTUNREACH|Timed out while waiting for handshake/.test(error.message);
+        if (!retryable || Date.now() + 250 > deadline || options.signal?.aborted) throw error;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    }
+  }
+
+  /** Run a command, feeding `stdin`; resolves with its exit code and all output. */
+  run(command: string, stdin: string | Buffer = '', signal?: AbortSignal): Promise<RunOutput> {
+    return new Promise((resolve, reject) => {
+      if (signal?.aborted) return reject(new CancelledError());
+      this.client.exec(command, (err: Error | undefined, channel: ClientChannel) => {
+        if (err) return reject(new TransportError(this.node, this.host, err.message));
+        const out: Buffer[] = [];
+        const errOut: Buffer[] = [];
+        const onAbort = () => {
+          // Closing the channel sends SIGHUP-like EOF; the remote script's trap cleans up.
+          channel.signal('TERM');
+          channel.close();
+          reject(new CancelledError());
+        };
+        signal?.addEventListener('abort', onAbort, { once: true });
+        channel.on('data', (d: Buffer) => out.push(d));
+        channel.stderr.on('data', (d: Buffer) => errOut.push(d));
+        channel.on('exit', () => undefined);
+        channel.on('close', (code: number | null, signalName?: string) => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve({ exitCode: code ?? (signalName ? 128 : 255), stdout: Buffer.concat(out), stderr: Buffer.concat(errOut) });
+        });
+        channel.end(stdin);
+      });
+    });
+  }
+
+  close(): void {
+    this.client.end();
+  }
+}
+
+function connectOnce(node: string, endpoint: SshEndpoint, timeoutMs: number, signal?: AbortSignal): Promise<SshConnection> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(new CancelledError());
+    const client = new Client();
+    const expected = endpoint.hostKey ? Buffer.from(endpoint.hostKey.trim().split(/\s+/)[1] ?? '', 'base64') : undefined;
+    let hostKeyMismatch = false;
+    const fail = (message: string) => {
+      signal?.removeEventListener('abort', onAbort);
+      client.end();
+      reject(new TransportError(node, endpoint.host, message));
+    };
+    const onAbort = () => {
+      client.end();
+      reject(new CancelledError());
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    client.on('ready', () => {
+      signal?.removeEventListener('abort', onAbort);
+      // @ts-expect-error private constructor is ours to call
+      resolve(new SshConnection(client, node, endpoint.host));
+    });
+    client.on('error', (err: Error & { level?: string }) => {
+      if (hostKeyMismatch) return fail('host key does not match the one recorded for this node (refusing to connect)');
+      if (err.level === 'client-authentication') return fail(`SSH authentication as ${endpoint.user} failed`);
+      fail(err.message);
+    });
+    client.connect({
+      host: endpoint.host,
+      port: endpoint.port,
+      username: endpoint.user,
+      privateKey: endpoint.privateKey,
+      readyTimeout: Math.max(1000, Math.min(timeoutMs, 20_000)),
+      keepaliveInterval: 15_000,
+      keepaliveCountMax: 4,
+      ...(expected
+        ? {
+            hostVerifier: (key: Buffer) => {
+              hostKeyMismatch = !expected.equals(key);
+              return !hostKeyMismatch;
+            },
+          }
+        : {}),
+    });
+  });
+}
+
+/** One connection per node for the length of an operation. */
+export class SshPool {
+  private readonly connections = new Map<string, Promise<SshConnection>>();
+
+  constructor(private readonly options: ConnectOptions = {}) {}
+
+  get(node: { id: string; name: string; ssh: SshEndpoint }): Promise<SshConnection> {
+    let conn = this.connections.get(node.id);
+    if (!conn) {
+      conn = SshConnection.open(node.name, node.ssh, this.options);
+      conn.catch(() => this.connections.delete(node.id));
+      this.connections.set(node.id, conn);
+    }
+    return conn;
+  }
+
+  drop(nodeId: string): void {
+    const conn = this.connections.get(nodeId);
+    this.connections.delete(nodeId);
+    conn?.then((c) => c.close(), () => undefined);
+  }
+
+  async closeAll(): Promise<void> {
+    const all = [...this.connections.values()];
+    this.connections.clear();
+    await Promise.all(all.map((c) => c.then((x) => x.close(), () => undefined)));
+  }
+}
