@@ -1,0 +1,160 @@
+// The local provider: nodes are LXC containers on this machine (see local-nodes.md).
+import { existsSync, statfsSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { z } from 'zod';
+import { ProviderError } from '../../errors.ts';
+import { inboundPorts, type NodeSpec } from '../../spec/node.ts';
+import { TAG, type CreateNodeRequest, type NodeInfo, type Provider, type ProviderLog, type Tags } from '../types.ts';
+import { writeDelta } from './delta.ts';
+import { applyFirewall } from './firewall.ts';
+import { prepareHost, teardownHost } from './host.ts';
+import { ensureImage, resolveImage } from './image.ts';
+import { ensureClientKey } from './keys.ts';
+import { withLock } from './lock.ts';
+import { containerName } from './naming.ts';
+import { defineNode, deltaDir, destroyContainer, markReady, NAME_TAG, readNode, startNode } from './node.ts';
+import { BRIDGE, DEFAULT_LXC_PATH, HOST_LOCK } from './paths.ts';
+import { parsePorts, PORTS_TAG, readAddress, readTags, taggedContainers, writeTags } from './store.ts';
+import { renderUserData } from './userdata.ts';
+import { waitForSsh } from './wait.ts';
+
+export const localProviderOptions = z
+  .object({
+    /** Progress messages (package install, image build). */
+    log: z.custom<ProviderLog>((v) => typeof v === 'function').optional(),
+    /** Absolute LXCPATH for node containers (default /var/lib/forklift/lxc). */
+    lxcPath: z.string().startsWith('/').optional(),
+    /** How long createNode waits for SSH to answer (ms, default 60000). */
+    sshTimeoutMs: z.number().int().positive().optional(),
+  })
+  .strict();
+
+export type LocalProviderOptions = z.input<typeof localProviderOptions>;
+
+/** createNode's request, plus public keys to authorize for root besides forklift's own. */
+export interface LocalCreateNodeRequest extends CreateNodeRequest {
+  authorizedKeys?: string[];
+}
+
+export interface LocalProvider extends Provider {
+  createNode(req: LocalCreateNodeRequest, signal?: AbortSignal): Promise<NodeInfo>;
+  /** Replace a node's inbound TCP ports (security group) and record them in its tags. */
+  setInboundPorts(node: Pick<NodeInfo, 'id'>, ports: number[]): Promise<void>;
+  /** Remove bridge, NAT and chains when no forklift container remains; returns whether it did. */
+  teardownHost(): Promise<boolean>;
+}
+
+export function createProvider(options: LocalProviderOptions = {}): LocalProvider {
+  const opts = localProviderOptions.parse(options);
+  const log: ProviderLog = opts.log ?? (() => {});
+  const lxcPath = opts.lxcPath ?? DEFAULT_LXC_PATH;
+  let prepared: Promise<void> | undefined;
+
+  const ready = (): Promise<void> => {
+    if (!prepared || !existsSync(`/sys/class/net/${BRIDGE}`)) {
+      prepared = prepareHost(lxcPath, log);
+      prepared.catch(() => (prepared = undefined));
+    }
+    return prepared;
+  };
+
+  function check(group: string, spec: NodeSpec): void {
+    resolveImage(spec);
+    renderUserData(spec, `group ${group}`);
+    const hw = spec.hardware ?? {};
+    if (hw.minCores && hw.minCores > cpus().length)
+      throw new ProviderError('local', `group ${group}: minCores ${hw.minCores} exceeds this host's ${cpus().length} cores`);
+    if (hw.minRam && hw.minRam * 1024 * 1024 > totalmem())
+      throw new ProviderError('local', `group ${group}: minRam ${hw.minRam} MiB exceeds this host's memory`);
+    if (hw.minDisk && existsSync('/var/lib')) {
+      const fs = statfsSync('/var/lib');
+      const freeGiB = (fs.bavail * fs.bsize) / 2 ** 30;
+      if (hw.minDisk > freeGiB)
+        throw new ProviderError('local', `group ${group}: minDisk ${hw.minDisk} GiB exceeds free space (${freeGiB.toFixed(0)} GiB)`);
+    }
+  }
+
+  return {
+    name: 'local',
+
+    async validate(group, spec) {
+      check(group, spec);
+    },
+
+    async listNodes(stack) {
+      const { privateKey } = await ensureClientKey();
+      const mine = taggedContainers(lxcPath).filter((c) => readTags(lxcPath, c)?.[TAG.stack] === stack);
+      const nodes = await Promise.all(mine.map((c) => readNode(lxcPath, c, privateKey)));
+      return nodes.filter((n): n is NodeInfo => !!n).sort((a, b) => a.name.localeCompare(b.name));
+    },
+
+    async createNode(req, signal) {
+      const where = `${req.stack}/${req.name}`;
+      check(req.group, req.nodeSpec);
+      const userData = renderUserData(req.nodeSpec, where);
+      const image = resolveImage(req.nodeSpec);
+      await ready();
+      const rootfs = await ensureImage(image, log);
+      const key = await ensureClientKey();
+      const container = containerName(req.stack, req.name);
+      const ports = inboundPorts(req.nodeSpec);
+      const tags: Tags = {
+        ...req.tags,
+        [TAG.stack]: req.stack,
+        [TAG.group]: req.group,
+        [NAME_TAG]: req.name,
+        [TAG.image]: image.id,
+        [PORTS_TAG]: ports.join(','),
+      };
+      const address = await defineNode(lxcPath, container, tags, {
+        hostname: container,
+        rootfs,
+        hardware: req.nodeSpec.hardware,
+      });
+      await writeDelta({
+        delta: deltaDir(lxcPath, container),
+        hostname: container,
+        authorizedKeys: [key.publicKey, ...(req.authorizedKeys ?? [])],
+        userData,
+      });
+      await startNode(lxcPath, container);
+      await waitForSsh(address, { timeoutMs: opts.sshTimeoutMs, signal });
+      markReady(lxcPath, container);
+      const node = await readNode(lxcPath, container, key.privateKey);
+      if (!node) throw new ProviderError('local', `${where}: node vanished while being created`);
+      return node;
+    },
+
+    async destroyNode(node) {
+      await destroyContainer(lxcPath, node.id);
+    },
+
+    async tagNode(node, tags) {
+      await withLock(HOST_LOCK, async () => {
+        const old = readTags(lxcPath, node.id);
+        if (!old) throw new ProviderError('local', `node ${node.name} (${node.id}) does not exist`);
+        writeTags(lxcPath, node.id, { ...old, ...tags });
+      });
+      if (PORTS_TAG in tags) await this.setInboundPorts(node, parsePorts(tags[PORTS_TAG]));
+    },
+
+    async setInboundPorts(node, ports) {
+      const address = readAddress(lxcPath, node.id);
+      if (!address) throw new ProviderError('local', `node ${node.id} does not exist`);
+      const sorted = [...new Set(ports)].sort((a, b) => a - b);
+      await withLock(HOST_LOCK, async () => {
+        const old = readTags(lxcPath, node.id) ?? {};
+        writeTags(lxcPath, node.id, { ...old, [PORTS_TAG]: sorted.join(',') });
+      });
+      await applyFirewall(node.id, address, sorted);
+    },
+
+    teardownHost: async () => {
+      const done = await teardownHost(lxcPath);
+      if (done) prepared = undefined;
+      return done;
+    },
+
+    async close() {},
+  };
+}
