@@ -1,0 +1,127 @@
+// The local provider on real LXC nodes: SSH, tags, security groups, user data, destroy.
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { chainName, containerName, createProvider, DEFAULT_LXC_PATH, SSH_KEY } from '../../src/providers/local/index.ts';
+import { TAG, type NodeInfo } from '../../src/providers/types.ts';
+
+const stack = `t-lp-${process.pid}`;
+const provider = createProvider({ log: (m) => console.error(m) });
+const names = ['web', 'plain', 'nope', 'big'];
+const tmp = mkdtempSync(join(tmpdir(), 'fl-lp-'));
+
+after(async () => {
+  for (const name of names) {
+    const ct = containerName(stack, name);
+    spawnSync('lxc-destroy', ['-P', DEFAULT_LXC_PATH, '-n', ct, '-f']);
+    await provider.destroyNode({ id: ct } as NodeInfo).catch(() => {});
+  }
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+function ssh(node: NodeInfo, command: string, knownHosts?: string): string {
+  const hostKeyOpts = knownHosts
+    ? ['-o', `UserKnownHostsFile=${knownHosts}`, '-o', 'StrictHostKeyChecking=yes']
+    : ['-o', 'UserKnownHostsFile=/dev/null', '-o', 'StrictHostKeyChecking=no'];
+  return execFileSync('ssh', ['-i', SSH_KEY, '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=5', '-o', 'LogLevel=ERROR',
+    ...hostKeyOpts, `root@${node.address}`, command], { encoding: 'utf8', timeout: 60_000 });
+}
+
+function reachable(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    const done = (ok: boolean) => (socket.destroy(), resolve(ok));
+    socket.setTimeout(2000, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+const req = (name: string, nodeSpec = {}) => ({ stack, group: name, name, nodeSpec, tags: { role: name } });
+
+describe('local provider', () => {
+  let web: NodeInfo;
+  let plain: NodeInfo;
+
+  test('an image that does not exist is refused with what exists, before creating anything', async () => {
+    await assert.rejects(
+      provider.createNode(req('nope', { image: { osFamily: 'ubuntu', osVersionMatches: '12.04' } })),
+      /no image matches osFamily=ubuntu osVersionMatches=12\.04; available: debian 12 \(debian-12\)/,
+    );
+    await assert.rejects(provider.createNode(req('big', { userData: 'x'.repeat(33 * 1024) })), /32 KiB/);
+    assert.deepEqual(await provider.listNodes(stack), []);
+  });
+
+  test('nodes are created in parallel and answer SSH with forklift key and their pinned host key', async () => {
+    const started = Date.now();
+    [web, plain] = await Promise.all([
+      provider.createNode(req('web', {
+        network: { inboundPorts: [80] },
+        userData: { write_files: [{ path: '/root/from-user-data', content: 'hello\n' }] },
+      })),
+      provider.createNode(req('plain')),
+    ]);
+    console.error(`2 nodes answer SSH after ${Date.now() - started} ms`);
+    assert.equal(web.state, 'running');
+    assert.match(web.ssh.hostKey ?? '', /^ssh-ed25519 \S+$/);
+    const knownHosts = join(tmp, 'known_hosts');
+    writeFileSync(knownHosts, `${web.address} ${web.ssh.hostKey}\n${plain.address} ${plain.ssh.hostKey}\n`);
+    assert.equal(ssh(web, 'hostname', knownHosts).trim(), web.id);
+    assert.equal(ssh(plain, 'id -un', knownHosts).trim(), 'root');
+    assert.notEqual(web.address, plain.address);
+  });
+
+  test('listNodes reads the nodes and their tags back, from any provider instance', async () => {
+    await provider.tagNode(web, { [TAG.bootstrapped]: 'true' });
+    const fresh = createProvider();
+    const nodes = await fresh.listNodes(stack);
+    assert.deepEqual(nodes.map((n) => n.name), ['plain', 'web']);
+    const w = nodes.find((n) => n.name === 'web')!;
+    assert.equal(w.tags.role, 'web');
+    assert.equal(w.tags[TAG.stack], stack);
+    assert.equal(w.tags[TAG.group], 'web');
+    assert.equal(w.tags[TAG.bootstrapped], 'true');
+    assert.equal(w.tags[TAG.image], 'debian-12');
+    assert.equal(w.state, 'running');
+    assert.equal(w.ssh.hostKey, web.ssh.hostKey);
+    assert.deepEqual(await fresh.listNodes(`${stack}-other`), []);
+  });
+
+  test('inbound ports act as a security group', async () => {
+    ssh(web, 'for p in 80 8080; do setsid nohup python3 -m http.server $p >/dev/null 2>&1 < /dev/null & done; ' +
+      'for i in $(seq 50); do curl -s -o /dev/null localhost:8080 && curl -s -o /dev/null localhost:80 && exit 0; sleep 0.1; done; exit 1');
+    assert.equal(await reachable(web.address, 22), true, 'ssh port');
+    assert.equal(await reachable(web.address, 80), true, 'listed port 80');
+    assert.equal(await reachable(web.address, 8080), false, 'unlisted port 8080');
+    // node to node: plain → web is filtered the same way
+    assert.equal(ssh(plain, `curl -s -o /dev/null -w '%{http_code}' ${web.address}:80`), '200');
+    assert.notEqual(spawnSync('ssh', ['-i', SSH_KEY, '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null',
+      `root@${plain.address}`, `curl -s -m 3 ${web.address}:8080`]).status, 0);
+    await provider.setInboundPorts(web, [80, 8080]);
+    assert.equal(await reachable(web.address, 8080), true, 'port 8080 after opening it');
+    assert.equal((await provider.listNodes(stack)).find((n) => n.name === 'web')!.tags['forklift-ports'], '80,8080');
+  });
+
+  test('user data runs through cloud-init; nodes without it have cloud-init disabled', () => {
+    ssh(web, 'cloud-init status --wait >/dev/null');
+    assert.equal(ssh(web, 'cat /root/from-user-data'), 'hello\n');
+    assert.match(ssh(plain, 'cloud-init status || true'), /disabled/);
+  });
+
+  test('destroy leaves no container, chain or process, and is idempotent', async () => {
+    await provider.destroyNode(web);
+    await provider.destroyNode(web);
+    const lxcLs = execFileSync('lxc-ls', ['-P', DEFAULT_LXC_PATH, '-1'], { encoding: 'utf8' });
+    assert.ok(!lxcLs.split('\n').includes(web.id), 'container listed');
+    assert.ok(!execFileSync('iptables', ['-w', '-S'], { encoding: 'utf8' }).includes(chainName(web.id)), 'chain left');
+    const ps = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' });
+    assert.ok(!ps.split('\n').some((line) => line.includes(` ${web.id}`)), 'process left');
+    assert.deepEqual((await provider.listNodes(stack)).map((n) => n.name), ['plain']);
+    await provider.destroyNode(plain);
+    assert.deepEqual(await provider.listNodes(stack), []);
+  });
+});
