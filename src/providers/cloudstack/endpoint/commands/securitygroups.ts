@@ -1,0 +1,125 @@
+// Security groups and their TCP/UDP ingress rules; rule changes are enforced at once on
+// every local node whose VM is in the group.
+import { randomUUID } from 'node:crypto';
+import { ApiError, listResponse, matchesTags, required, tagFilters, tagsOf, type Ctx, type Handler } from '../api.ts';
+import type { Params } from '../../sign.ts';
+import type { SecurityGroupRecord, VmRecord } from '../store.ts';
+
+export function findGroup(ctx: Ctx, p: Params): SecurityGroupRecord {
+  const id = p.securitygroupid ?? p.id;
+  const name = p.securitygroupname ?? p.name;
+  const group = ctx.store.data.securityGroups.find((g) => (id ? g.id === id : g.name === name));
+  if (!group) throw new ApiError(431, `Unable to find security group ${id ?? name ?? '(no id or name given)'}`);
+  return group;
+}
+
+/** The TCP ports a VM's security groups open (the local node's firewall gets exactly these). */
+export function vmInboundPorts(ctx: Ctx, vm: VmRecord): number[] {
+  const ports = new Set<number>();
+  for (const group of ctx.store.data.securityGroups.filter((g) => vm.securitygroupids.includes(g.id))) {
+    for (const rule of group.ingressrule) {
+      if (rule.protocol !== 'tcp') continue;
+      for (let port = rule.startport; port <= rule.endport && port - rule.startport < 4096; port++) ports.add(port);
+    }
+  }
+  return [...ports].sort((a, b) => a - b);
+}
+
+async function enforce(ctx: Ctx, group: SecurityGroupRecord): Promise<void> {
+  for (const vm of ctx.store.data.vms) {
+    if (vm.nodeId && vm.securitygroupids.includes(group.id) && vm.state !== 'Destroyed') {
+      await ctx.backend.setInboundPorts(vm.id, vmInboundPorts(ctx, vm));
+    }
+  }
+}
+
+export function groupView(ctx: Ctx, g: SecurityGroupRecord) {
+  return {
+    id: g.id,
+    name: g.name,
+    description: g.description,
+    account: 'forklift',
+    domain: 'ROOT',
+    ingressrule: g.ingressrule.map((r) => ({ ...r, cidr: r.cidr })),
+    egressrule: [],
+    tags: tagsOf(ctx.store.data.tags, g.id),
+  };
+}
+
+export function ensureDefaultGroup(ctx: Ctx): SecurityGroupRecord {
+  const existing = ctx.store.data.securityGroups.find((g) => g.name === 'default');
+  if (existing) return existing;
+  const group = { id: randomUUID(), name: 'default', description: 'Default Security Group', ingressrule: [] };
+  ctx.store.update((d) => d.securityGroups.push(group));
+  return group;
+}
+
+export const securityGroupCommands: Record<string, Handler> = {
+  createSecurityGroup: (p, ctx) => {
+    const name = required(p, 'name');
+    if (ctx.store.data.securityGroups.some((g) => g.name === name)) {
+      throw new ApiError(431, `Unable to create security group, a group with name ${name} already exists.`);
+    }
+    const group = { id: randomUUID(), name, description: p.description ?? name, ingressrule: [] };
+    ctx.store.update((d) => d.securityGroups.push(group));
+    return { securitygroup: groupView(ctx, group) };
+  },
+  deleteSecurityGroup: (p, ctx) => {
+    const group = findGroup(ctx, p);
+    if (ctx.store.data.vms.some((vm) => vm.state !== 'Destroyed' && vm.securitygroupids.includes(group.id))) {
+      throw new ApiError(431, `Unable to delete security group ${group.name}: it is in use by virtual machines`);
+    }
+    ctx.store.update((d) => {
+      d.securityGroups = d.securityGroups.filter((g) => g.id !== group.id);
+      d.tags = d.tags.filter((t) => t.resourceid !== group.id);
+    });
+    return { success: true };
+  },
+  listSecurityGroups: (p, ctx) => {
+    ensureDefaultGroup(ctx);
+    const filters = tagFilters(p);
+    const items = ctx.store.data.securityGroups.filter(
+      (g) =>
+        (!p.id || g.id === p.id) &&
+        (!p.securitygroupname || g.name === p.securitygroupname) &&
+        matchesTags(ctx.store.data.tags, g.id, filters),
+    );
+    return listResponse('securitygroup', items.map((g) => groupView(ctx, g)), p);
+  },
+  authorizeSecurityGroupIngress: (p, ctx) => {
+    const group = findGroup(ctx, p);
+    const protocol = (p.protocol ?? 'tcp').toLowerCase();
+    if (!['tcp', 'udp', 'icmp', 'all'].includes(protocol)) throw new ApiError(431, `Invalid protocol ${protocol}`);
+    const startport = Number(p.startport ?? 0);
+    const endport = Number(p.endport ?? p.startport ?? 0);
+    if (protocol === 'tcp' || protocol === 'udp') {
+      if (!Number.isInteger(startport) || !Number.isInteger(endport) || startport < 1 || endport > 65535 || endport < startport) {
+        throw new ApiError(431, `Invalid port range ${p.startport}-${p.endport}`);
+      }
+    }
+    const cidrs = (p.cidrlist ?? '0.0.0.0/0').split(',').map((c) => c.trim()).filter(Boolean);
+    const rules = cidrs.map((cidr) => ({ ruleid: randomUUID(), protocol, startport, endport, cidr }));
+    for (const r of rules) {
+      if (group.ingressrule.some((x) => x.protocol === r.protocol && x.startport === r.startport && x.endport === r.endport && x.cidr === r.cidr)) {
+        throw new ApiError(431, `Failed to authorize security group ingress rule(s): rule ${protocol} ${startport}-${endport} ${r.cidr} already exists`);
+      }
+    }
+    const jobid = ctx.jobs.start('authorizeSecurityGroupIngress', { type: 'SecurityGroup', id: group.id }, async () => {
+      ctx.store.update(() => group.ingressrule.push(...rules));
+      await enforce(ctx, group);
+      return { securitygroup: groupView(ctx, group) };
+    });
+    return { jobid };
+  },
+  revokeSecurityGroupIngress: (p, ctx) => {
+    const ruleid = required(p, 'id');
+    const group = ctx.store.data.securityGroups.find((g) => g.ingressrule.some((r) => r.ruleid === ruleid));
+    if (!group) throw new ApiError(431, `Unable to find ingress rule ${ruleid}`);
+    const jobid = ctx.jobs.start('revokeSecurityGroupIngress', { type: 'SecurityGroup', id: group.id }, async () => {
+      ctx.store.update(() => (group.ingressrule = group.ingressrule.filter((r) => r.ruleid !== ruleid)));
+      await enforce(ctx, group);
+      return { success: true };
+    });
+    return { jobid };
+  },
+};

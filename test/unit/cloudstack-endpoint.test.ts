@@ -1,0 +1,139 @@
+// The endpoint's API contract, with a fake node backend (no LXC): signatures, envelopes,
+// paging, tags, security groups, jobs, persistence. Real nodes are in test/e2e/cloudstack.test.ts.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CloudStackClient } from '../../src/providers/cloudstack/client.ts';
+import { CloudStackError } from '../../src/providers/cloudstack/errors.ts';
+import { encodeForm } from '../../src/providers/cloudstack/http.ts';
+import { signRequest } from '../../src/providers/cloudstack/sign.ts';
+import type { NodeBackend } from '../../src/providers/cloudstack/endpoint/backend.ts';
+import { startEndpoint, type Endpoint } from '../../src/providers/cloudstack/endpoint/server.ts';
+
+const KEY = 'test-key';
+const SECRET = 'test-secret+/=';
+const dir = mkdtempSync(join(tmpdir(), 'forklift-cs-'));
+const dataFile = join(dir, 'endpoint.json');
+const ports = new Map<string, number[]>();
+let created = 0;
+
+const fake: NodeBackend = {
+  async create(vm) {
+    created++;
+    ports.set(vm.id, vm.inboundPorts);
+    return { nodeId: `fake-${vm.id}`, address: `10.77.9.${created}` };
+  },
+  async destroy(vmId) {
+    ports.delete(vmId);
+  },
+  async setInboundPorts(vmId, p) {
+    ports.set(vmId, p);
+  },
+};
+
+let endpoint: Endpoint;
+let client: CloudStackClient;
+const open = async () => {
+  endpoint = await startEndpoint({ port: 0, dataFile, apiKey: KEY, secretKey: SECRET, backend: fake });
+  client = new CloudStackClient({ endpoint: endpoint.url, apiKey: KEY, secretKey: SECRET, pollMs: 20 });
+};
+
+before(open);
+after(async () => {
+  await endpoint.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function raw(params: Record<string, string>) {
+  const res = await fetch(`${endpoint.url}?${encodeForm(params)}`);
+  return { status: res.status, type: res.headers.get('content-type'), body: (await res.json()) as Record<string, any> };
+}
+
+test('a bad signature, a wrong key or an expired v3 request is refused with 401', async () => {
+  const good = signRequest({ command: 'listZones', response: 'json' }, KEY, SECRET);
+  assert.equal((await raw(good)).status, 200);
+  const bad = await raw({ ...good, signature: 'AAAA' + good.signature!.slice(4) });
+  assert.equal(bad.status, 401);
+  assert.equal(bad.body.listzonesresponse.errorcode, 401);
+  assert.equal((await raw(signRequest({ command: 'listZones' }, 'other', SECRET))).status, 401);
+  const expired = signRequest({ command: 'listZones' }, KEY, SECRET, { now: new Date(Date.now() - 3_600_000), ttlMs: 60_000 });
+  assert.equal((await raw(expired)).status, 401);
+  assert.equal((await raw(signRequest({ command: 'listZones' }, KEY, SECRET, { version: 1 }))).status, 200);
+});
+
+test('envelopes are <command>response in JSON; unknown commands and bad parameters give errors the client names', async () => {
+  const ok = await raw(signRequest({ command: 'listServiceOfferings', response: 'json' }, KEY, SECRET));
+  assert.match(ok.type ?? '', /^application\/json/);
+  assert.ok(ok.body.listserviceofferingsresponse.count >= 3);
+  await assert.rejects(client.call('noSuchCommand'), (e: CloudStackError) => e.status === 432 && /noSuchCommand failed, HTTP 432/.test(e.message));
+  await assert.rejects(
+    client.call('listTemplates'),
+    (e: CloudStackError) => e.status === 431 && /templatefilter/.test(e.errortext) && !e.message.includes(SECRET),
+  );
+});
+
+test('empty lists are {}, and paging returns every item once', async () => {
+  assert.deepEqual(await client.call('listTemplates', { templatefilter: 'self' }), {});
+  const [zone] = await client.list<{ id: string }>('listZones');
+  const [template] = await client.list<{ id: string }>('listTemplates', { templatefilter: 'executable' });
+  const [offering] = await client.list<{ id: string }>('listServiceOfferings');
+  const vm = await client.job<{ virtualmachine: { id: string } }>('deployVirtualMachine', {
+    zoneid: zone!.id, templateid: template!.id, serviceofferingid: offering!.id, name: 'pager',
+  });
+  const id = vm.virtualmachine.id;
+  const tags: Record<string, string> = { resourcetype: 'UserVm', resourceids: id };
+  for (let i = 0; i < 1203; i++) {
+    tags[`tags[${i}].key`] = `k${i}`;
+    tags[`tags[${i}].value`] = `v ${i}`;
+  }
+  await client.job('createTags', tags); // > 2 KB of parameters: sent as POST
+  const listed = await client.list<{ key: string }>('listTags', { resourceid: id });
+  assert.equal(listed.length, 1203);
+  assert.equal(new Set(listed.map((t) => t.key)).size, 1203);
+  const page3 = await client.call<{ count: number; tag: unknown[] }>('listTags', { resourceid: id, page: '3', pagesize: '500' });
+  assert.equal(page3.count, 1203);
+  assert.equal(page3.tag.length, 203);
+  await client.job('destroyVirtualMachine', { id, expunge: 'true' });
+  assert.deepEqual(await client.call('listTags', { resourceid: id }), {});
+});
+
+test('VMs: tag filters select exactly, name is a substring match, security group rules reach the node', async () => {
+  const [zone] = await client.list<{ id: string }>('listZones');
+  const [template] = await client.list<{ id: string }>('listTemplates', { templatefilter: 'featured' });
+  const [offering] = await client.list<{ id: string }>('listServiceOfferings');
+  const sg = await client.call<{ securitygroup: { id: string } }>('createSecurityGroup', { name: 'web-sg' });
+  await client.job('authorizeSecurityGroupIngress', { securitygroupname: 'web-sg', protocol: 'TCP', startport: '80', endport: '80', cidrlist: '0.0.0.0/0' });
+  const deploy = (name: string) =>
+    client.job<{ virtualmachine: { id: string; state: string; nic: Array<{ ipaddress: string }> } }>('deployVirtualMachine', {
+      zoneid: zone!.id, templateid: template!.id, serviceofferingid: offering!.id, name, securitygroupnames: 'web-sg',
+    });
+  const a = (await deploy('web-1')).virtualmachine;
+  const b = (await deploy('web-10')).virtualmachine;
+  assert.equal(a.state, 'Running');
+  assert.match(a.nic[0]!.ipaddress, /^10\.77\./);
+  assert.deepEqual(ports.get(a.id), [80]);
+  await client.job('createTags', { resourcetype: 'UserVm', resourceids: a.id, 'tags[0].key': 'stack', 'tags[0].value': 's1', 'tags[1].key': 'group', 'tags[1].value': 'web' });
+  await client.job('createTags', { resourcetype: 'UserVm', resourceids: b.id, 'tags[0].key': 'stack', 'tags[0].value': 's2', 'tags[1].key': 'group', 'tags[1].value': 'web' });
+  const byName = await client.list<{ name: string }>('listVirtualMachines', { name: 'web-1' });
+  assert.deepEqual(byName.map((v) => v.name).sort(), ['web-1', 'web-10']);
+  const byTags = await client.list<{ id: string }>('listVirtualMachines', { 'tags[0].key': 'stack', 'tags[0].value': 's1', 'tags[1].key': 'group', 'tags[1].value': 'web' });
+  assert.deepEqual(byTags.map((v) => v.id), [a.id]);
+  await assert.rejects(client.job('createTags', { resourcetype: 'UserVm', resourceids: a.id, 'tags[0].key': 'stack', 'tags[0].value': 'x' }), /already exists/);
+  await client.job('authorizeSecurityGroupIngress', { securitygroupid: sg.securitygroup.id, protocol: 'TCP', startport: '443', endport: '443' });
+  assert.deepEqual(ports.get(a.id), [80, 443]);
+  await assert.rejects(deploy('web-1'), (e: CloudStackError) => e.status === 431);
+  await client.job('destroyVirtualMachine', { id: b.id, expunge: 'true' });
+  assert.equal(ports.has(b.id), false);
+});
+
+test('state survives a restart: VMs, tags, groups, key pairs and finished jobs', async () => {
+  await client.call('registerSSHKeyPair', { name: 'k1', publickey: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIC8uo2JZZ7FqVvUy3QNFZ7y3ZrJkZv2Nn0kz2h5bQ5y7 test' });
+  const before = await client.list('listVirtualMachines', { 'tags[0].key': 'stack', 'tags[0].value': 's1' });
+  await endpoint.close();
+  await open();
+  assert.deepEqual(await client.list('listVirtualMachines', { 'tags[0].key': 'stack', 'tags[0].value': 's1' }), before);
+  assert.equal((await client.list('listSSHKeyPairs', { name: 'k1' })).length, 1);
+  assert.equal((await client.list('listSecurityGroups', { securitygroupname: 'web-sg' })).length, 1);
+});
