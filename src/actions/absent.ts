@@ -1,0 +1,21 @@
+// absent: no file, link or directory at `path`.
+import { z } from 'zod';
+import { parseSpec } from '../spec/validate.ts';
+import { sh } from '../shell/sh.ts';
+import { action, defineAction, type Action } from './types.ts';
+
+export interface AbsentArgs {
+  path: string;
+}
+
+export const absentAction = defineAction<AbsentArgs>({
+  kind: 'absent',
+  render({ path }) {
+    return [{ check: sh`[ ! -e ${path} ] && [ ! -L ${path} ]`, apply: sh`rm -rf ${path}` }];
+  },
+});
+
+export function absent(path: string): Action<AbsentArgs> {
+  const p = parseSpec(z.string().regex(/^\/./, 'must be an absolute path other than /'), path, 'absent');
+  return action(absentAction, `absent ${p}`, { path: p });
+}

@@ -1,0 +1,23 @@
+// symlink: `path` is a symbolic link to `target` (replacing any other link or file there).
+import { z } from 'zod';
+import { parseSpec } from '../spec/validate.ts';
+import { sh } from '../shell/sh.ts';
+import { action, defineAction, type Action } from './types.ts';
+
+export interface SymlinkArgs {
+  path: string;
+  target: string;
+}
+
+export const symlinkAction = defineAction<SymlinkArgs>({
+  kind: 'symlink',
+  render({ path, target }) {
+    return [{ check: sh`[ -L ${path} ] && [ "$(readlink ${path})" = ${target} ]`, apply: sh`ln -sfn ${target} ${path}` }];
+  },
+});
+
+export function symlink(path: string, target: string): Action<SymlinkArgs> {
+  const p = parseSpec(z.string().regex(/^\//, 'must be an absolute path'), path, 'symlink');
+  const t = parseSpec(z.string().min(1), target, `symlink ${p}`);
+  return action(symlinkAction, `symlink ${p} -> ${t}`, { path: p, target: t });
+}

@@ -1,0 +1,23 @@
+import { Command } from 'commander';
+import { converge } from '../../engine/converge.ts';
+import { parseCounts } from '../counts.ts';
+import { prepare, type CommonFlags } from '../context.ts';
+import { formatResult, printJson } from '../output.ts';
+
+export function convergeCommand(): Command {
+  return new Command('converge')
+    .description('bring each group to its count, bootstrap new nodes, then configure every node of the stack')
+    .argument('<counts...>', 'GROUP=N pairs (lb=1 web=4) or Pallet\'s form (lb 1 web 4)')
+    .option('-f, --file <file>', 'stack file', 'forklift.config.ts')
+    .option('--phase <name...>', 'phases to run after bootstrap (default: configure)')
+    .option('--json', 'print results as JSON')
+    .option('-q, --quiet', 'no progress output')
+    .action(async (words: string[], flags: CommonFlags & { phase?: string[] }) => {
+      const counts = parseCounts(words);
+      const { stack, options } = await prepare(flags);
+      const result = await converge(stack, counts, { ...options, ...(flags.phase ? { phases: flags.phase } : {}) });
+      if (flags.json) printJson(result);
+      else process.stdout.write(`${formatResult(result)}\n`);
+      process.exitCode = result.ok ? 0 : 1;
+    });
+}

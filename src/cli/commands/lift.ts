@@ -1,0 +1,21 @@
+import { Command } from 'commander';
+import { lift } from '../../engine/lift.ts';
+import { prepare, type CommonFlags } from '../context.ts';
+import { formatResult, printJson } from '../output.ts';
+
+export function liftCommand(): Command {
+  return new Command('lift')
+    .description('run phases on the existing nodes (no scaling, no bootstrap)')
+    .argument('[groups...]', 'only these groups (default: all)')
+    .option('-f, --file <file>', 'stack file', 'forklift.config.ts')
+    .option('--phase <name...>', 'phases to run, in order (default: configure)')
+    .option('--json', 'print results as JSON')
+    .option('-q, --quiet', 'no progress output')
+    .action(async (groups: string[], flags: CommonFlags & { phase?: string[] }) => {
+      const { stack, options } = await prepare(flags);
+      const result = await lift(stack, { ...options, groups, ...(flags.phase ? { phases: flags.phase } : {}) });
+      if (flags.json) printJson(result);
+      else process.stdout.write(`${formatResult(result)}\n`);
+      process.exitCode = result.ok ? 0 : 1;
+    });
+}

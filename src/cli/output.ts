@@ -1,0 +1,55 @@
+// How the CLI shows progress (stderr) and results (stdout, as a table or --json).
+import type { ForkliftEvent } from '../engine/events.ts';
+import type { NodeListing } from '../engine/nodes.ts';
+import type { OperationResult, RemovedNode } from '../engine/results.ts';
+
+const secs = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
+
+export function printEvent(event: ForkliftEvent, write: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): void {
+  switch (event.type) {
+    case 'provider':
+      return write(`· ${event.message}`);
+    case 'node-created':
+      return write(`+ ${event.name} (${event.group}) ${event.address} in ${secs(event.ms)}`);
+    case 'node-create-failed':
+      return write(`✗ ${event.name} (${event.group}) not created: ${event.error}`);
+    case 'node-removed':
+      return write(`- ${event.name} (${event.group}) removed`);
+    case 'phase-start':
+      return write(`» ${event.phase} on ${event.nodes.length} node${event.nodes.length === 1 ? '' : 's'}`);
+    case 'node-phase-done':
+      return write(event.ok ? `  ✓ ${event.node}: ${event.changed} changed in ${secs(event.ms)}` : `  ✗ ${event.error ?? `${event.node} failed`}`);
+    default:
+      return;
+  }
+}
+
+export function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
+  return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd()).join('\n');
+}
+
+export function formatResult(result: OperationResult): string {
+  const rows = [['NODE', 'GROUP', 'ADDRESS', 'STATUS', 'CHANGED']];
+  for (const n of result.nodes) {
+    rows.push([n.name, n.group, n.address, n.ok ? (n.created ? 'created' : 'ok') : 'FAILED', String(n.actions.filter((a) => a.changed).length)]);
+  }
+  for (const r of result.removed) rows.push([r.name, r.group, r.address, 'removed', '-']);
+  const failures = [...result.errors, ...result.nodes.flatMap((n) => (n.error ? [n.error] : []))];
+  const summary = `${result.nodes.length} node${result.nodes.length === 1 ? '' : 's'}, ${result.changed} changed action${result.changed === 1 ? '' : 's'}` +
+    (result.removed.length ? `, ${result.removed.length} removed` : '') + (failures.length ? `, ${failures.length} failed` : '');
+  return [table(rows), '', summary, ...failures.map((f) => `\n${f}`)].join('\n');
+}
+
+export function formatNodes(list: readonly NodeListing[]): string {
+  if (list.length === 0) return 'no nodes';
+  return table([['ID', 'NAME', 'GROUP', 'ADDRESS', 'STATE', 'BOOTSTRAPPED'], ...list.map((n) => [n.id, n.name, n.group, n.address, n.state, n.tags['forklift-bootstrapped'] ?? 'no'])]);
+}
+
+export function formatRemoved(list: readonly RemovedNode[]): string {
+  return list.length ? list.map((r) => `removed ${r.name} (${r.group}) ${r.address}`).join('\n') : 'no nodes to remove';
+}
+
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}

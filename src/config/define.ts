@@ -1,0 +1,17 @@
+// What a forklift.config.ts exports: the stack's name, its provider and its groups.
+import type { GroupSpec } from '../spec/group.ts';
+import type { ProviderConfig } from '../providers/index.ts';
+import type { Provider } from '../providers/types.ts';
+
+export interface StackConfig {
+  /** Scopes every node and tag: two stacks never touch each other's nodes. */
+  stack: string;
+  /** Default: the local provider (real Debian nodes on this machine). */
+  provider?: ProviderConfig | Provider;
+  groups: GroupSpec[];
+}
+
+/** Identity function that gives editors the stack file's types. */
+export function defineConfig(config: StackConfig): StackConfig {
+  return config;
+}

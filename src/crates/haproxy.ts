@@ -1,0 +1,70 @@
+// haproxy crate: a load balancer whose backend lists nodes found at plan time.
+// The config is checked with `haproxy -c` before it replaces the old one, and
+// haproxy reloads only when the config changed.
+import { z } from 'zod';
+import { file } from '../actions/file.ts';
+import { packages } from '../actions/package.ts';
+import { service } from '../actions/service.ts';
+import { parseSpec } from '../spec/validate.ts';
+import { plan, resolveNodes, type NodeRef, type Nodes, type Plan, type PlanContext } from '../spec/plan.ts';
+import { serverSpec, type ServerSpec } from '../spec/server.ts';
+
+export const CONFIG_PATH = '/etc/haproxy/haproxy.cfg';
+
+const backendSettings = z
+  .object({
+    servers: z.custom<Nodes>((v) => Array.isArray(v) || (typeof v === 'object' && v !== null && 'role' in v), 'must be nodes or nodesWithRole(...)'),
+    /** Port the servers listen on. */
+    port: z.number().int().min(1).max(65535),
+    /** Port haproxy listens on (default 80). */
+    listenPort: z.number().int().min(1).max(65535).default(80),
+    mode: z.enum(['http', 'tcp']).default('http'),
+    balance: z.enum(['roundrobin', 'leastconn', 'source']).default('roundrobin'),
+  })
+  .strict();
+
+export type BackendSettings = z.input<typeof backendSettings>;
+
+/** The haproxy.cfg text for one frontend and its backend; servers sorted so the file is stable. */
+export function renderConfig(name: string, s: z.output<typeof backendSettings>, servers: readonly NodeRef[]): string {
+  const lines = [
+    'global',
+    '  log /dev/log local0',
+    '  maxconn 4096',
+    '  user haproxy',
+    '  group haproxy',
+    '',
+    'defaults',
+    `  mode ${s.mode}`,
+    '  log global',
+    '  timeout connect 5s',
+    '  timeout client 30s',
+    '  timeout server 30s',
+    ...(s.mode === 'http' ? ['  option forwardfor', '  option http-server-close'] : []),
+    '',
+    `frontend ${name}`,
+    `  bind *:${s.listenPort}`,
+    `  default_backend ${name}`,
+    '',
+    `backend ${name}`,
+    `  balance ${s.balance}`,
+    ...[...servers].sort((a, b) => a.name.localeCompare(b.name)).map((n) => `  server ${n.name} ${n.address}:${s.port} check inter 2s`),
+    '',
+  ];
+  return lines.join('\n');
+}
+
+/** Install haproxy and balance `servers` as backend `name` (Pallet's haproxy/add-backend). */
+export function addBackend(name: string, settings: BackendSettings): Plan {
+  const backend = parseSpec(z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . -'), name, 'haproxy.addBackend');
+  const s = parseSpec(backendSettings, settings, `haproxy.addBackend ${backend}`);
+  return plan(packages('haproxy'), (ctx: PlanContext) => {
+    const config = file(CONFIG_PATH, { content: renderConfig(backend, s, resolveNodes(ctx, s.servers)), mode: '0644', validate: 'haproxy -c -q -f %s' });
+    return [config, service('haproxy', { enabled: true, state: 'started' }), service('haproxy', { state: 'reloaded', onChangeOf: [config] })];
+  });
+}
+
+/** A server spec whose configure phase runs addBackend (the crate's server-spec). */
+export function server(name: string, settings: BackendSettings): ServerSpec {
+  return serverSpec({ phases: { configure: addBackend(name, settings) } });
+}

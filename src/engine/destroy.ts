@@ -1,0 +1,25 @@
+// destroy: remove the stack's nodes (all, or those of some groups).
+import type { StackConfig } from '../config/define.ts';
+import { mapLimit } from './limit.ts';
+import { withOperation, type OperationOptions } from './operation.ts';
+import type { RemovedNode } from './results.ts';
+
+export interface DestroyOptions extends OperationOptions {
+  /** Only these groups' nodes (default: every node of the stack, whatever its group). */
+  groups?: string[];
+}
+
+export async function destroy(stack: StackConfig, options: DestroyOptions = {}): Promise<RemovedNode[]> {
+  return withOperation(stack, options, async (op) => {
+    const only = options.groups?.length ? new Set(options.groups) : undefined;
+    const doomed = (await op.listNodes()).filter((n) => !only || only.has(n.group));
+    const reason = only ? `destroy ${[...only].join(' ')}` : 'destroy';
+    return mapLimit(doomed, op.concurrency, async (node) => {
+      op.throwIfCancelled();
+      op.emit({ type: 'node-removing', group: node.group, name: node.name, reason });
+      await op.provider.destroyNode(node, op.signal);
+      op.emit({ type: 'node-removed', group: node.group, name: node.name });
+      return { name: node.name, id: node.id, group: node.group, address: node.address, reason };
+    });
+  });
+}

@@ -1,0 +1,75 @@
+// lift: run phases on the stack's existing nodes; no scaling, no bootstrap.
+import { SpecError } from '../errors.ts';
+import type { StackConfig } from '../config/define.ts';
+import { TAG } from '../providers/types.ts';
+import { pickGroups } from '../spec/group.ts';
+import { phasePlan } from '../spec/server.ts';
+import { bootstrapPlan } from './bootstrap.ts';
+import { Operation, withOperation, type OperationOptions, type StackNode } from './operation.ts';
+import { runPhase } from './phase.ts';
+import { countChanged, type NodeResult, type OperationResult } from './results.ts';
+
+export interface LiftOptions extends OperationOptions {
+  /** Only these groups (default: all). */
+  groups?: string[];
+  /** Phases in order (default ['configure']). */
+  phases?: string[];
+}
+
+export async function lift(stack: StackConfig, options: LiftOptions = {}): Promise<OperationResult> {
+  if (options.groups?.length) pickGroups(stack.groups, options.groups);
+  return withOperation(stack, options, async (op) => {
+    const all = op.stackNodes((await op.listNodes()).filter((n) => n.state === 'running'));
+    const only = options.groups?.length ? new Set(options.groups) : undefined;
+    return runPhases(op, all, { bootstrap: false, phases: options.phases ?? ['configure'], only });
+  });
+}
+
+interface RunPlan {
+  bootstrap: boolean;
+  phases: string[];
+  created?: Set<string>;
+  /** Limit work to these groups; other nodes still count for nodesWithRole. */
+  only?: Set<string> | undefined;
+}
+
+/** Bootstrap (when asked) then each phase across nodes, with a barrier between phases. */
+export async function runPhases(op: Operation, nodes: StackNode[], how: RunPlan): Promise<OperationResult> {
+  for (const phase of how.phases) {
+    if (phase === 'bootstrap') throw new SpecError(`phase ${phase}`, 'bootstrap runs only from converge, once per node');
+    if (!op.stack.groups.some((g) => g.phases[phase])) {
+      throw new SpecError(`phase ${phase}`, `no group defines this phase; defined: ${[...new Set(op.stack.groups.flatMap((g) => Object.keys(g.phases)))].join(', ') || '(none)'}`);
+    }
+  }
+  const all = nodes.map((n) => n.ref);
+  const working = nodes.filter((n) => !how.only || how.only.has(n.group.name));
+  const results = new Map<string, NodeResult>(
+    working.map((n) => [n.info.id, { name: n.info.name, id: n.info.id, group: n.info.group, address: n.info.address, ok: true, created: how.created?.has(n.info.id) ?? false, actions: [] }]),
+  );
+  const record = (phaseResults: Map<string, { ok: boolean; actions: NodeResult['actions']; error?: string }>) => {
+    for (const [id, r] of phaseResults) {
+      const node = results.get(id)!;
+      node.actions.push(...r.actions);
+      if (!r.ok) Object.assign(node, { ok: false, error: r.error });
+    }
+  };
+  const alive = () => working.filter((n) => results.get(n.info.id)!.ok);
+
+  if (how.bootstrap) {
+    const fresh = alive().filter((n) => n.info.tags[TAG.bootstrapped] !== 'true');
+    if (fresh.length) {
+      const phaseResults = await runPhase(op, { phase: 'bootstrap', nodes: fresh, all, planFor: bootstrapPlan });
+      record(phaseResults);
+      await Promise.all(
+        fresh.filter((n) => phaseResults.get(n.info.id)?.ok).map((n) => op.provider.tagNode(n.info, { [TAG.bootstrapped]: 'true' }, op.signal)),
+      );
+    }
+  }
+  for (const phase of how.phases) {
+    op.throwIfCancelled();
+    const phaseResults = await runPhase(op, { phase, nodes: alive(), all, planFor: (n) => phasePlan(n.group, phase) });
+    record(phaseResults);
+  }
+  const list = [...results.values()];
+  return { stack: op.stack.stack, ok: list.every((n) => n.ok), nodes: list, removed: [], errors: [], changed: countChanged(list) };
+}

@@ -1,0 +1,102 @@
+// What every operation shares: the stack, its provider, one SSH pool, events, cancellation.
+import { CancelledError } from '../errors.ts';
+import type { StackConfig } from '../config/define.ts';
+import { openProvider } from '../providers/index.ts';
+import type { NodeInfo, Provider } from '../providers/types.ts';
+import { TAG } from '../providers/types.ts';
+import type { GroupSpec } from '../spec/group.ts';
+import type { NodeRef } from '../spec/plan.ts';
+import { SshPool } from '../transport/ssh.ts';
+import type { EventListener, ForkliftEvent } from './events.ts';
+
+export interface OperationOptions {
+  /** Progress events, as they happen. */
+  onEvent?: EventListener;
+  /** Abort to stop the operation as cleanly as Ctrl-C does. */
+  signal?: AbortSignal;
+  /** Nodes worked on at once (default 64). */
+  concurrency?: number;
+  /** SSH connect timeout per node, ms (default 30 000). */
+  connectTimeoutMs?: number;
+}
+
+/** A node together with the group spec that configures it. */
+export interface StackNode {
+  info: NodeInfo;
+  group: GroupSpec;
+  ref: NodeRef;
+}
+
+export class Operation {
+  readonly pool: SshPool;
+
+  private constructor(
+    readonly stack: StackConfig,
+    readonly provider: Provider,
+    private readonly options: OperationOptions,
+    private readonly ownsProvider: boolean,
+  ) {
+    this.pool = new SshPool({ timeoutMs: options.connectTimeoutMs ?? 30_000, ...(options.signal ? { signal: options.signal } : {}) });
+  }
+
+  static async open(stack: StackConfig, options: OperationOptions = {}): Promise<Operation> {
+    const configured = stack.provider ?? { name: 'local' as const };
+    if ('listNodes' in configured) return new Operation(stack, configured, options, false);
+    const emit = options.onEvent;
+    const provider = await openProvider(configured, (message) => emit?.({ type: 'provider', message }));
+    return new Operation(stack, provider, options, true);
+  }
+
+  get signal(): AbortSignal | undefined {
+    return this.options.signal;
+  }
+
+  get concurrency(): number {
+    return this.options.concurrency ?? 64;
+  }
+
+  emit(event: ForkliftEvent): void {
+    this.options.onEvent?.(event);
+  }
+
+  throwIfCancelled(): void {
+    if (this.options.signal?.aborted) throw new CancelledError();
+  }
+
+  groupOf(node: NodeInfo): GroupSpec | undefined {
+    return this.stack.groups.find((g) => g.name === node.group);
+  }
+
+  /** The stack's nodes whose group this stack file defines, paired with their group spec. */
+  stackNodes(infos: readonly NodeInfo[]): StackNode[] {
+    return infos.flatMap((info) => {
+      const group = this.groupOf(info);
+      return group ? [{ info, group, ref: toRef(info, group) }] : [];
+    });
+  }
+
+  async listNodes(): Promise<NodeInfo[]> {
+    const nodes = await this.provider.listNodes(this.stack.stack, this.signal);
+    // Providers filter by the stack tag; check again, since a wrong filter destroys other stacks' nodes.
+    return nodes.filter((n) => n.tags[TAG.stack] === this.stack.stack).sort((a, b) => a.group.localeCompare(b.group) || a.name.localeCompare(b.name));
+  }
+
+  async close(): Promise<void> {
+    await this.pool.closeAll();
+    if (this.ownsProvider) await this.provider.close?.();
+  }
+}
+
+export function toRef(info: NodeInfo, group: GroupSpec): NodeRef {
+  return { id: info.id, name: info.name, group: info.group, address: info.address, roles: group.roles };
+}
+
+/** Run `fn` with an open operation and always release it. */
+export async function withOperation<R>(stack: StackConfig, options: OperationOptions, fn: (op: Operation) => Promise<R>): Promise<R> {
+  const op = await Operation.open(stack, options);
+  try {
+    return await fn(op);
+  } finally {
+    await op.close();
+  }
+}

@@ -1,0 +1,43 @@
+// Results are data: what the CLI prints as a table or as --json, and what the API returns.
+import type { ActionResult } from '../actions/types.ts';
+
+export interface NodeActionResult extends ActionResult {
+  phase: string;
+}
+
+export interface NodeResult {
+  name: string;
+  id: string;
+  group: string;
+  address: string;
+  ok: boolean;
+  /** Created by this operation. */
+  created: boolean;
+  /** Every action that ran, in order, phase by phase. */
+  actions: NodeActionResult[];
+  /** Why the node failed: node, action, exit code and the last stderr lines. */
+  error?: string;
+}
+
+export interface RemovedNode {
+  name: string;
+  id: string;
+  group: string;
+  address: string;
+  reason: string;
+}
+
+export interface OperationResult {
+  stack: string;
+  ok: boolean;
+  nodes: NodeResult[];
+  removed: RemovedNode[];
+  /** Failures not tied to one configured node (a node that could not be created). */
+  errors: string[];
+  /** Changed actions, over all nodes. */
+  changed: number;
+}
+
+export function countChanged(nodes: readonly NodeResult[]): number {
+  return nodes.reduce((n, node) => n + node.actions.filter((a) => a.changed).length, 0);
+}

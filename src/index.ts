@@ -1,0 +1,21 @@
+// forklift's public API. Only re-exports live here.
+export { nodeSpec, mergeNodeSpecs, inboundPorts, type NodeSpec } from './spec/node.ts';
+export { serverSpec, mergeServerSpecs, type ServerSpec, type ServerSpecInput } from './spec/server.ts';
+export { groupSpec, type GroupSpec, type GroupSpecInput } from './spec/group.ts';
+export { plan, nodesWithRole, resolveNodes, type Plan, type PlanItem, type PlanFn, type PlanContext, type NodeRef, type NodeQuery, type Nodes } from './spec/plan.ts';
+export * from './actions/index.ts';
+export * as haproxy from './crates/haproxy.ts';
+export * as nginx from './crates/nginx.ts';
+export { sh, raw, secret, quote, Cmd, Secret } from './shell/sh.ts';
+export { defineConfig, type StackConfig } from './config/define.ts';
+export { loadConfig, validateStackConfig } from './config/load.ts';
+export { converge, type Counts, type ConvergeOptions } from './engine/converge.ts';
+export { lift, type LiftOptions } from './engine/lift.ts';
+export { nodes, type NodeListing } from './engine/nodes.ts';
+export { destroy, type DestroyOptions } from './engine/destroy.ts';
+export type { OperationOptions } from './engine/operation.ts';
+export type { ForkliftEvent, EventListener } from './engine/events.ts';
+export type { OperationResult, NodeResult, NodeActionResult, RemovedNode } from './engine/results.ts';
+export type { ProviderConfig, LocalProviderConfig, CloudStackProviderConfig, HostsProviderConfig, HostEntry } from './providers/index.ts';
+export { TAG, type Provider, type NodeInfo, type CreateNodeRequest, type Tags } from './providers/types.ts';
+export * from './errors.ts';
