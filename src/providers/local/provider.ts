@@ -58,6 +58,17 @@ export function createProvider(options: LocalProviderOptions = {}): LocalProvide
     return prepared;
   };
 
+  async function setInboundPorts(node: Pick<NodeInfo, 'id'>, ports: number[]): Promise<void> {
+    const address = readAddress(lxcPath, node.id);
+    if (!address) throw new ProviderError('local', `node ${node.id} does not exist`);
+    const sorted = [...new Set(ports)].sort((a, b) => a - b);
+    await withLock(HOST_LOCK, async () => {
+      const old = readTags(lxcPath, node.id) ?? {};
+      writeTags(lxcPath, node.id, { ...old, [PORTS_TAG]: sorted.join(',') });
+    });
+    await applyFirewall(node.id, address, sorted);
+  }
+
   function check(group: string, spec: NodeSpec): void {
     resolveImage(spec);
     renderUserData(spec, `group ${group}`);
@@ -135,19 +146,10 @@ export function createProvider(options: LocalProviderOptions = {}): LocalProvide
         if (!old) throw new ProviderError('local', `node ${node.name} (${node.id}) does not exist`);
         writeTags(lxcPath, node.id, { ...old, ...tags });
       });
-      if (PORTS_TAG in tags) await this.setInboundPorts(node, parsePorts(tags[PORTS_TAG]));
+      if (PORTS_TAG in tags) await setInboundPorts(node, parsePorts(tags[PORTS_TAG]));
     },
 
-    async setInboundPorts(node, ports) {
-      const address = readAddress(lxcPath, node.id);
-      if (!address) throw new ProviderError('local', `node ${node.id} does not exist`);
-      const sorted = [...new Set(ports)].sort((a, b) => a - b);
-      await withLock(HOST_LOCK, async () => {
-        const old = readTags(lxcPath, node.id) ?? {};
-        writeTags(lxcPath, node.id, { ...old, [PORTS_TAG]: sorted.join(',') });
-      });
-      await applyFirewall(node.id, address, sorted);
-    },
+    setInboundPorts,
 
     teardownHost: async () => {
       const done = await teardownHost(lxcPath);
