@@ -28,6 +28,9 @@ export class NetworkError extends Error {
   }
 }
 
+/** Failures that prove the request never reached the server; any other one may hide a success. */
+const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+
 export function encodeForm(params: Params): string {
   return Object.entries(params)
     .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`)
@@ -47,7 +50,6 @@ export async function send(
   if (!post) url.search = form;
   const lib = url.protocol === 'https:' ? https : http;
   return new Promise<RawResponse>((resolve, reject) => {
-    let connected = false;
     const req = lib.request(
       url,
       {
@@ -65,12 +67,11 @@ export async function send(
         res.on('error', (err: NodeJS.ErrnoException) => reject(new NetworkError(err.code ?? 'ERESPONSE', true)));
       },
     );
-    req.on('socket', (socket) => socket.on('connect', () => (connected = true)));
     req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })));
     req.on('error', (err: NodeJS.ErrnoException) => {
       if (signal?.aborted) return reject(signal.reason ?? err);
       const code = err.code ?? 'ENETWORK';
-      reject(new NetworkError(code, connected && code !== 'ECONNREFUSED'));
+      reject(new NetworkError(code, !NOT_SENT.has(code)));
     });
     req.end(post ? form : undefined);
   });
