@@ -6,7 +6,7 @@ import type { ProviderLog } from '../types.ts';
 import { applyFirewall, ensureMainChain, removeAllFirewall } from './firewall.ts';
 import { withLock } from './lock.ts';
 import { ensureHostPackages } from './packages.ts';
-import { BRIDGE, GATEWAY, HOST_LOCK, PREFIX_LEN, SUBNET } from './paths.ts';
+import { BRIDGE, DEFAULT_LXC_PATH, GATEWAY, HOST_LOCK, PREFIX_LEN, SUBNET } from './paths.ts';
 import { run, succeeds } from './run.ts';
 import { allContainers, parsePorts, PORTS_TAG, readAddress, readTags, taggedContainers } from './store.ts';
 
@@ -30,10 +30,10 @@ export async function prepareHost(lxcPath: string, log: ProviderLog): Promise<vo
   });
 }
 
-/** Remove bridge, NAT and chains, but only when no forklift container remains. Returns whether it did. */
+/** Remove bridge, NAT and chains, but only when no forklift container remains (here or in the default LXCPATH). */
 export async function teardownHost(lxcPath: string): Promise<boolean> {
   return withLock(HOST_LOCK, async () => {
-    if (allContainers(lxcPath).length > 0) return false;
+    if ([...new Set([lxcPath, DEFAULT_LXC_PATH])].some((path) => allContainers(path).length > 0)) return false;
     await removeAllFirewall();
     await run('iptables', ['-w', '-t', 'nat', '-D', 'POSTROUTING', ...NAT_RULE], { allowFail: true });
     if (existsSync(`/sys/class/net/${BRIDGE}`)) await run('ip', ['link', 'del', BRIDGE]);
