@@ -1,8 +1,9 @@
 // The local provider: nodes are LXC containers on this machine (see local-nodes.md).
-import { existsSync, statfsSync } from 'node:fs';
+import { existsSync, readFileSync, statfsSync } from 'node:fs';
+import { join } from 'node:path';
 import { cpus, totalmem } from 'node:os';
 import { z } from 'zod';
-import { ProviderError } from '../../errors.ts';
+import { ProviderError, tail } from '../../errors.ts';
 import { inboundPorts, type NodeSpec } from '../../spec/node.ts';
 import { TAG, type CreateNodeRequest, type NodeInfo, type Provider, type ProviderLog, type Tags } from '../types.ts';
 import { writeDelta } from './delta.ts';
@@ -14,7 +15,7 @@ import { withLock } from './lock.ts';
 import { containerName } from './naming.ts';
 import { defineNode, deltaDir, destroyContainer, markReady, NAME_TAG, readNode, startNode } from './node.ts';
 import { BRIDGE, DEFAULT_LXC_PATH, HOST_LOCK } from './paths.ts';
-import { parsePorts, PORTS_TAG, readAddress, readTags, taggedContainers, writeTags } from './store.ts';
+import { containerDir, parsePorts, PORTS_TAG, readAddress, readTags, taggedContainers, writeTags } from './store.ts';
 import { renderUserData } from './userdata.ts';
 import { waitForSsh } from './wait.ts';
 
@@ -128,8 +129,15 @@ export function createProvider(options: LocalProviderOptions = {}): LocalProvide
         authorizedKeys: [key.publicKey, ...(req.authorizedKeys ?? [])],
         userData,
       });
-      await startNode(lxcPath, container);
-      await waitForSsh(address, { timeoutMs: opts.sshTimeoutMs, signal });
+      try {
+        await startNode(lxcPath, container);
+        await waitForSsh(address, { timeoutMs: opts.sshTimeoutMs, signal });
+      } catch (err) {
+        // The node stays listed (state "error"/"pending") for the engine to destroy.
+        const lxcLog = join(containerDir(lxcPath, container), 'lxc.log');
+        if (err instanceof Error && existsSync(lxcLog)) err.message += `\n${tail(readFileSync(lxcLog, 'utf8'), 5)}`;
+        throw err;
+      }
       markReady(lxcPath, container);
       const node = await readNode(lxcPath, container, key.privateKey);
       if (!node) throw new ProviderError('local', `${where}: node vanished while being created`);
