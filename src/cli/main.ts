@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { ForkliftError } from '../errors.ts';
 import { convergeCommand } from './commands/converge.ts';
 import { destroyCommand } from './commands/destroy.ts';
+import { execCommand } from './commands/exec.ts';
 import { liftCommand } from './commands/lift.ts';
 import { nodesCommand } from './commands/nodes.ts';
 
@@ -15,6 +16,7 @@ export function program(): Command {
     .addCommand(convergeCommand())
     .addCommand(liftCommand())
     .addCommand(nodesCommand())
+    .addCommand(execCommand())
     .addCommand(destroyCommand());
 }
 

@@ -1,0 +1,82 @@
+// exec: run one command on every running node of a group, in parallel, over SSH
+// (Pallet's command-and-control). Not a phase: no actions, no bootstrap, nothing tagged.
+import { CancelledError, ForkliftError } from '../errors.ts';
+import type { StackConfig } from '../config/define.ts';
+import { Cmd } from '../shell/sh.ts';
+import { pickGroups } from '../spec/group.ts';
+import { mapLimit } from './limit.ts';
+import { withOperation, type OperationOptions } from './operation.ts';
+
+export interface ExecOptions extends OperationOptions {
+  /** Give up on a node whose command runs longer than this, ms (default: no limit). */
+  timeoutMs?: number;
+}
+
+export interface ExecNodeResult {
+  name: string;
+  id: string;
+  group: string;
+  address: string;
+  /** The command's exit code; 255 when the node could not be reached (as ssh does). */
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  ok: boolean;
+  /** Why the command did not run or did not finish (unreachable node, timeout). */
+  error?: string;
+}
+
+export interface ExecResult {
+  stack: string;
+  group: string;
+  /** The command as shown (secrets as ***). */
+  command: string;
+  /** Every node exited 0. */
+  ok: boolean;
+  nodes: ExecNodeResult[];
+}
+
+/**
+ * Run `command` with the node's shell on every running node of `group`.
+ * A string is shell text as written; build it with the `sh` template to quote values.
+ * Progress is reported as an "exec" phase (phase-start, node-phase-done, phase-end).
+ */
+export async function exec(stack: StackConfig, group: string, command: string | Cmd, options: ExecOptions = {}): Promise<ExecResult> {
+  pickGroups(stack.groups, [group]);
+  const cmd = typeof command === 'string' ? new Cmd(command) : command;
+  if (!cmd.text.trim()) throw new ForkliftError('exec: the command is empty', 'USAGE');
+  return withOperation(stack, options, async (op) => {
+    const targets = (await op.listNodes()).filter((n) => n.group === group && n.state === 'running');
+    op.throwIfCancelled();
+    const started = Date.now();
+    op.emit({ type: 'phase-start', phase: 'exec', nodes: targets.map((n) => n.name) });
+    const nodes = await mapLimit(targets, op.concurrency, async (node): Promise<ExecNodeResult> => {
+      const t0 = Date.now();
+      const base = { name: node.name, id: node.id, group: node.group, address: node.address };
+      let result: ExecNodeResult;
+      try {
+        const conn = await op.pool.get(node);
+        const out = await withTimeout(conn.run(cmd.text, '', op.signal), options.timeoutMs, node.name);
+        result = { ...base, exitCode: out.exitCode, stdout: out.stdout.toString('utf8'), stderr: out.stderr.toString('utf8'), ok: out.exitCode === 0 };
+        if (!result.ok) result.error = `node ${node.name}: exit code ${out.exitCode}`;
+      } catch (error) {
+        if (!(error instanceof ForkliftError) || error instanceof CancelledError) throw error;
+        result = { ...base, exitCode: 255, stdout: '', stderr: '', ok: false, error: error.message };
+      }
+      op.emit({ type: 'node-phase-done', phase: 'exec', node: node.name, ok: result.ok, changed: 0, ms: Date.now() - t0, ...(result.error ? { error: result.error } : {}) });
+      return result;
+    });
+    op.emit({ type: 'phase-end', phase: 'exec', ms: Date.now() - started });
+    op.throwIfCancelled();
+    return { stack: op.stack.stack, group, command: cmd.shown, ok: nodes.every((n) => n.ok), nodes };
+  });
+}
+
+function withTimeout<T>(work: Promise<T>, ms: number | undefined, node: string): Promise<T> {
+  if (!ms) return work;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new ForkliftError(`node ${node}: command still running after ${ms} ms; gave up waiting`, 'TIMEOUT')), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
