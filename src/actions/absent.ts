@@ -16,6 +16,6 @@ export const absentAction = defineAction<AbsentArgs>({
 });
 
 export function absent(path: string): Action<AbsentArgs> {
-  const p = parseSpec(z.string().regex(/^\/./, 'must be an absolute path other than /'), path, 'absent');
+  const { path: p } = parseSpec(z.object({ path: z.string().regex(/^\/./, 'must be an absolute path other than /') }), { path }, 'absent');
   return action(absentAction, `absent ${p}`, { path: p });
 }

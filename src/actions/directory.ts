@@ -19,7 +19,7 @@ export const directoryAction = defineAction<DirectoryArgs>({
 });
 
 export function directory(path: string, options: z.input<typeof directorySchema> = {}): Action<DirectoryArgs> {
-  const p = parseSpec(z.string().regex(/^\//, 'must be an absolute path'), path, 'directory');
+  const { path: p } = parseSpec(z.object({ path: z.string().regex(/^\//, 'must be an absolute path') }), { path }, 'directory');
   const o = parseSpec(directorySchema, options, `directory ${p}`);
   return action(directoryAction, `directory ${p}`, { path: p, ...o });
 }

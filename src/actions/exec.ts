@@ -35,7 +35,7 @@ export const execAction = defineAction<ExecArgs>({
  * A string is the script text itself: interpolate values with the `sh` template so they are quoted.
  */
 export function execChecked(label: string, script: string | Cmd, options: z.input<typeof execSchema> = {}): Action<ExecArgs> {
-  const name = parseSpec(z.string().min(1), label, 'execChecked');
+  const { label: name } = parseSpec(z.object({ label: z.string().min(1) }), { label }, 'execChecked');
   const { onChangeOf, creates, unless } = parseSpec(execSchema, options, `execChecked ${name}`);
   const args: ExecArgs = { script: typeof script === 'string' ? raw(script) : script };
   if (creates !== undefined) args.creates = creates;

@@ -62,7 +62,7 @@ function validateCmd(template: string, tmp: string): Cmd {
 
 /** A file with exactly this content (any bytes but NUL), owner, group and mode. */
 export function file(path: string, options: FileOptions): Action<FileArgs> {
-  const p = parseSpec(absolutePath, path, 'file');
+  const { path: p } = parseSpec(z.object({ path: absolutePath }), { path }, 'file');
   const o = parseSpec(fileSchema, options, `file ${p}`);
   return action(fileAction, `file ${p}`, { path: p, ...o });
 }

@@ -3,9 +3,12 @@ import { z } from 'zod';
 import { sh } from '../shell/sh.ts';
 import type { Step } from './types.ts';
 
+/** A user or group name; never starts with `-`, so it cannot be read as an option. */
+export const accountName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]*\$?$/, 'not a user or group name');
+
 export const ownershipSchema = {
-  owner: z.string().min(1).optional(),
-  group: z.string().min(1).optional(),
+  owner: accountName.optional(),
+  group: accountName.optional(),
   /** Octal, as a string ("0644", "755") or a number written in octal (0o644). */
   mode: z.union([z.string().regex(/^0?[0-7]{3,4}$/, 'not an octal mode'), z.number().int().min(0).max(0o7777)]).optional(),
 };

@@ -8,7 +8,7 @@ export interface PackagesArgs {
   names: string[];
 }
 
-const packageName = z.string().regex(/^[a-z0-9][a-z0-9+.-]*(:[a-z0-9-]+)?$/, 'not a Debian package name');
+const packageName = z.string().regex(/^[a-z0-9][a-z0-9+.-]*(:[a-z0-9-]+)?$/, { error: (issue) => `${JSON.stringify(issue.input)} is not a Debian package name` });
 
 function installed(name: string) {
   return sh`dpkg-query -W -f='\${Status}' ${name} 2>/dev/null | grep -q 'ok installed$'`;
@@ -40,7 +40,7 @@ export const packagesAction = defineAction<PackagesArgs>({
 
 /** Install packages (Debian apt). All package actions of a phase become one install. */
 export function packages(...names: Array<string | string[]>): Action<PackagesArgs> {
-  const list = parseSpec(z.array(packageName).min(1), names.flat(), 'packages');
+  const { names: list } = parseSpec(z.object({ names: z.array(packageName).min(1) }), { names: names.flat() }, 'packages');
   return action(packagesAction, `packages ${list.join(' ')}`, { names: list });
 }
 

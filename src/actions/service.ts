@@ -14,6 +14,8 @@ const serviceSchema = z
   })
   .strict();
 
+const unitName = z.string().regex(/^[A-Za-z0-9:_.@\\][A-Za-z0-9:_.@\\-]*$/, 'not a systemd unit name');
+
 export type ServiceOptions = z.input<typeof serviceSchema>;
 
 export interface ServiceArgs {
@@ -39,7 +41,7 @@ export const serviceAction = defineAction<ServiceArgs>({
 
 /** A systemd service. Default: enabled and started. */
 export function service(name: string, options: ServiceOptions = {}): Action<ServiceArgs> {
-  const n = parseSpec(z.string().min(1), name, 'service');
+  const { name: n } = parseSpec(z.object({ name: unitName }), { name }, 'service');
   const { onChangeOf, ...o } = parseSpec(serviceSchema, options, `service ${n}`);
   const args: ServiceArgs = { name: n, enabled: o.enabled ?? (o.state === undefined ? true : undefined), state: o.state ?? 'started' };
   const label = `service ${n}${o.state && o.state !== 'started' ? ` ${o.state}` : ''}`;

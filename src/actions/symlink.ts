@@ -1,4 +1,5 @@
-// symlink: `path` is a symbolic link to `target` (replacing any other link or file there).
+// symlink: `path` is a symbolic link to `target` (replacing any other link or file there;
+// a real directory at `path` is an error, not a place to put the link in).
 import { z } from 'zod';
 import { parseSpec } from '../spec/validate.ts';
 import { sh } from '../shell/sh.ts';
@@ -12,12 +13,12 @@ export interface SymlinkArgs {
 export const symlinkAction = defineAction<SymlinkArgs>({
   kind: 'symlink',
   render({ path, target }) {
-    return [{ check: sh`[ -L ${path} ] && [ "$(readlink ${path})" = ${target} ]`, apply: sh`ln -sfn ${target} ${path}` }];
+    return [{ check: sh`[ -L ${path} ] && [ "$(readlink ${path})" = ${target} ]`, apply: sh`ln -sfT -- ${target} ${path}` }];
   },
 });
 
 export function symlink(path: string, target: string): Action<SymlinkArgs> {
-  const p = parseSpec(z.string().regex(/^\//, 'must be an absolute path'), path, 'symlink');
-  const t = parseSpec(z.string().min(1), target, `symlink ${p}`);
+  const { path: p } = parseSpec(z.object({ path: z.string().regex(/^\//, 'must be an absolute path') }), { path }, 'symlink');
+  const { target: t } = parseSpec(z.object({ target: z.string().min(1) }), { target }, `symlink ${p}`);
   return action(symlinkAction, `symlink ${p} -> ${t}`, { path: p, target: t });
 }

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { parseSpec } from '../spec/validate.ts';
 import { sh } from '../shell/sh.ts';
+import { accountName } from './ownership.ts';
 import { action, defineAction, type Action, type Step } from './types.ts';
 
 const userSchema = z
@@ -9,7 +10,7 @@ const userSchema = z
     home: z.string().regex(/^\//, 'must be an absolute path').optional(),
     shell: z.string().regex(/^\//, 'must be an absolute path').optional(),
     system: z.boolean().optional(),
-    groups: z.array(z.string().min(1)).optional(),
+    groups: z.array(accountName).optional(),
   })
   .strict();
 
@@ -45,6 +46,6 @@ export const userAction = defineAction<UserArgs>({
 const userName = z.string().regex(/^[a-z_][a-z0-9_-]*\$?$/, 'not a valid user name');
 
 export function user(name: string, options: UserOptions = {}): Action<UserArgs> {
-  const n = parseSpec(userName, name, 'user');
+  const { name: n } = parseSpec(z.object({ name: userName }), { name }, 'user');
   return action(userAction, `user ${n}`, { name: n, ...parseSpec(userSchema, options, `user ${n}`) });
 }
