@@ -9,6 +9,7 @@ import { mapLimit } from './limit.ts';
 import { Operation, withOperation, type OperationOptions, type StackNode } from './operation.ts';
 import { runPhases } from './lift.ts';
 import type { OperationResult, RemovedNode } from './results.ts';
+import { withStrictRuncmd } from './userdata.ts';
 
 export type Counts = Record<string, number>;
 
@@ -23,7 +24,7 @@ export async function converge(stack: StackConfig, counts: Counts, options: Conv
     if (!Number.isInteger(count) || count < 0) throw new SpecError(`group ${name}`, `count must be a whole number ≥ 0, got ${count}`);
   }
   return withOperation(stack, options, async (op) => {
-    for (const g of groups) if ((counts[g.name] ?? 0) > 0) await op.provider.validate?.(g.name, g.nodeSpec);
+    for (const g of groups) if ((counts[g.name] ?? 0) > 0) await op.provider.validate?.(g.name, withStrictRuncmd(g.nodeSpec));
     const existing = await op.listNodes();
     const removed: RemovedNode[] = [];
     const errors: string[] = [];
@@ -80,7 +81,7 @@ async function createNodes(op: Operation, wanted: Array<{ group: GroupSpec; name
     const t0 = Date.now();
     try {
       const node = await op.provider.createNode(
-        { stack: op.stack.stack, group: group.name, name, nodeSpec: group.nodeSpec, tags: { [TAG.stack]: op.stack.stack, [TAG.group]: group.name } },
+        { stack: op.stack.stack, group: group.name, name, nodeSpec: withStrictRuncmd(group.nodeSpec), tags: { [TAG.stack]: op.stack.stack, [TAG.group]: group.name } },
         op.signal,
       );
       op.emit({ type: 'node-created', group: group.name, name, address: node.address, ms: Date.now() - t0 });
