@@ -18,6 +18,13 @@ export class Cmd {
   toString(): string {
     return this.shown;
   }
+  /** --json and JSON logs see what may be shown, never the script text. */
+  toJSON(): string {
+    return this.shown;
+  }
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return `Cmd(${this.shown})`;
+  }
 }
 
 /** A value that must never be shown: it renders into the script but shows as ***. */
@@ -28,6 +35,9 @@ export class Secret {
   }
   toJSON(): string {
     return '***';
+  }
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return 'Secret(***)';
   }
 }
 
