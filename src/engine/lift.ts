@@ -70,6 +70,8 @@ export async function runPhases(op: Operation, nodes: StackNode[], how: RunPlan)
     const phaseResults = await runPhase(op, { phase, nodes: alive(), all, planFor: (n) => phasePlan(n.group, phase) });
     record(phaseResults);
   }
+  // A phase reports a cancelled node as failed; the operation as a whole ends cancelled.
+  op.throwIfCancelled();
   const list = [...results.values()];
   return { stack: op.stack.stack, ok: list.every((n) => n.ok), nodes: list, removed: [], errors: [], changed: countChanged(list) };
 }
