@@ -11,7 +11,8 @@ import { keyPairCommands } from './commands/keypairs.ts';
 import { securityGroupCommands } from './commands/securitygroups.ts';
 import { tagCommands } from './commands/tags.ts';
 import { vmCommands } from './commands/vms.ts';
-import { FaultState, type Faults } from './faults.ts';
+import { parseSpec } from '../../../spec/validate.ts';
+import { FaultState, faultsSchema, type Faults } from './faults.ts';
 import { Jobs } from './jobs.ts';
 import { Store } from './store.ts';
 
@@ -44,10 +45,10 @@ const COMMANDS = new Map<string, [string, Handler]>(
 
 export async function startEndpoint(opts: EndpointOptions): Promise<Endpoint> {
   const log = opts.log ?? (() => {});
+  const faults = new FaultState(parseSpec(faultsSchema, opts.faults ?? {}, 'cloudstack-endpoint faults'));
   const backend = opts.backend ?? (await defaultBackend(opts.localStack ?? 'cloudstack', log));
   const store = new Store(opts.dataFile);
-  const faults = new FaultState(opts.faults);
-  const ctx: Ctx = { store, backend, jobs: new Jobs(store, opts.faults?.jobDelayMs ?? 0, log), faults, log };
+  const ctx: Ctx = { store, backend, jobs: new Jobs(store, faults.faults.jobDelayMs ?? 0, log), faults, log };
 
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
