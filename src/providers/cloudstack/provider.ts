@@ -75,7 +75,7 @@ export function createProvider(input: CloudStackProviderOptions = {}): Provider 
   }
 
   /** Deploy (or adopt the VM an interrupted create left), tag it at once, wait until it runs. */
-  async function deployOnce(req: CreateNodeRequest, d: Deployment, params: Record<string, string>, tags: Tags, signal?: AbortSignal): Promise<Vm> {
+  async function deployOnce(req: CreateNodeRequest, params: Record<string, string>, tags: Tags, signal?: AbortSignal): Promise<Vm> {
     let vm = await cloud.vmNamed(req.stack, req.group, req.name, signal);
     if (vm?.state === 'Error') {
       log(`cloudstack: removing VM ${vm.name} (${vm.id}), left in state Error by an earlier deploy`);
@@ -147,7 +147,7 @@ export function createProvider(input: CloudStackProviderOptions = {}): Provider 
       };
       for (let attempt = 1; ; attempt++) {
         try {
-          const vm = await deployOnce(req, d, params, tags, signal);
+          const vm = await deployOnce(req, params, tags, signal);
           const node = toNodeInfo(vm, key.privateKey);
           await waitForSsh(node.address, 22, sshTimeoutMs, signal);
           return node;
@@ -155,7 +155,7 @@ export function createProvider(input: CloudStackProviderOptions = {}): Provider 
           const retry = err instanceof CloudStackError && (err.status === 533 || err.errorcode === 533 || err.status === undefined);
           if (!retry || attempt >= DEPLOY_ATTEMPTS) throw err;
           const delay = (opts.backoffMs ?? 500) * 2 ** attempt;
-          log(`cloudstack: ${req.stack}/${req.name}: ${err.message}; trying again in ${delay} ms`);
+          log(`${err.message} (creating ${req.stack}/${req.name}); trying again in ${delay} ms`);
           await sleep(delay, signal);
         }
       }
