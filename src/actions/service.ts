@@ -2,7 +2,7 @@
 // act, so they are usually handlers: `onChangeOf: [configFile]`.
 import { z } from 'zod';
 import { parseSpec } from '../spec/validate.ts';
-import { sh } from '../shell/sh.ts';
+import { lines, raw, sh } from '../shell/sh.ts';
 import { action, defineAction, type Action, type Step } from './types.ts';
 
 const serviceSchema = z
@@ -33,11 +33,25 @@ export const serviceAction = defineAction<ServiceArgs>({
     if (state === 'started') steps.push({ check: sh`systemctl is-active --quiet ${name}`, apply: sh`systemctl start ${name}` });
     if (state === 'stopped') steps.push({ check: sh`! systemctl is-active --quiet ${name}`, apply: sh`systemctl stop ${name}` });
     if (state === 'restarted') steps.push({ apply: sh`systemctl restart ${name}` });
-    // reload a stopped service would fail; start it instead.
-    if (state === 'reloaded') steps.push({ apply: sh`if systemctl is-active --quiet ${name}; then systemctl reload ${name}; else systemctl start ${name}; fi` });
+    if (state === 'reloaded') steps.push({ apply: reload(name) });
     return steps;
   },
 });
+
+/**
+ * Reload, and return only once the new configuration serves: `systemctl reload` returns
+ * while the old worker processes still answer, so wait (up to 10 s) for the main
+ * process's old children to exit. A stopped service is started instead.
+ */
+function reload(name: string) {
+  return lines(
+    sh`if ! systemctl is-active --quiet ${name}; then systemctl start ${name}; exit 0; fi`,
+    sh`fl_main=$(systemctl show --property MainPID --value ${name})`,
+    raw('fl_old=$( [ "${fl_main:-0}" -gt 0 ] && pgrep -P "$fl_main" || true)'),
+    sh`systemctl reload ${name}`,
+    raw('for p in $fl_old; do i=0; while kill -0 "$p" 2>/dev/null && [ "$i" -lt 100 ]; do sleep 0.1; i=$((i+1)); done; done'),
+  );
+}
 
 /** A systemd service. Default: enabled and started. */
 export function service(name: string, options: ServiceOptions = {}): Action<ServiceArgs> {

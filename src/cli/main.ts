@@ -2,6 +2,7 @@
 // an internal error and prints its stack.
 import { Command, CommanderError } from 'commander';
 import { ForkliftError } from '../errors.ts';
+import { cloudstackEndpointCommand } from './commands/cloudstack-endpoint.ts';
 import { convergeCommand } from './commands/converge.ts';
 import { destroyCommand } from './commands/destroy.ts';
 import { execCommand } from './commands/exec.ts';
@@ -17,7 +18,8 @@ export function program(): Command {
     .addCommand(liftCommand())
     .addCommand(nodesCommand())
     .addCommand(execCommand())
-    .addCommand(destroyCommand());
+    .addCommand(destroyCommand())
+    .addCommand(cloudstackEndpointCommand());
 }
 
 export async function main(argv: string[]): Promise<number> {

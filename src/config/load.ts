@@ -42,7 +42,10 @@ export async function loadConfig(file = DEFAULT_CONFIG_FILE, cwd = process.cwd()
   } catch (error) {
     if (error instanceof ForkliftError) throw new ConfigError(file, error.message);
     const e = error as Error;
-    throw new ConfigError(file, `could not be loaded: ${e.message.split('\n')[0]}`);
+    const hint = /require\(\) ES Module|ERR_REQUIRE_ESM|Cannot use import statement/.test(e.message)
+      ? ' (the file is read as CommonJS: add "type": "module" to the nearest package.json, or name it .mts)'
+      : '';
+    throw new ConfigError(file, `could not be loaded: ${e.message.split('\n')[0]}${hint}`);
   }
   if (mod.default === undefined) throw new ConfigError(file, 'has no default export; export default defineConfig({ stack, groups })');
   return validateStackConfig(mod.default, file);

@@ -5,6 +5,9 @@ import { z } from 'zod';
 import { file } from '../actions/file.ts';
 import { packages } from '../actions/package.ts';
 import { service } from '../actions/service.ts';
+import { execChecked } from '../actions/exec.ts';
+import type { Action } from '../actions/types.ts';
+import { sh } from '../shell/sh.ts';
 import { parseSpec } from '../spec/validate.ts';
 import { plan, resolveNodes, type NodeRef, type Nodes, type Plan, type PlanContext } from '../spec/plan.ts';
 import { serverSpec, type ServerSpec } from '../spec/server.ts';
@@ -42,13 +45,20 @@ export function renderConfig(name: string, s: z.output<typeof backendSettings>, 
     '  timeout server 30s',
     ...(s.mode === 'http' ? ['  option forwardfor', '  option http-server-close'] : []),
     '',
+    // Local stats, read by the wait-for-backends step; bound to loopback only.
+    'listen stats',
+    '  bind 127.0.0.1:8404',
+    '  mode http',
+    '  stats enable',
+    '  stats uri /stats',
+    '',
     `frontend ${name}`,
     `  bind *:${s.listenPort}`,
     `  default_backend ${name}`,
     '',
     `backend ${name}`,
     `  balance ${s.balance}`,
-    ...[...servers].sort((a, b) => a.name.localeCompare(b.name)).map((n) => `  server ${n.name} ${n.address}:${s.port} check inter 2s`),
+    ...[...servers].sort((a, b) => a.name.localeCompare(b.name)).map((n) => `  server ${n.name} ${n.address}:${s.port} check inter 1s fall 2 rise 1`),
     '',
   ];
   return lines.join('\n');
@@ -60,8 +70,36 @@ export function addBackend(name: string, settings: BackendSettings): Plan {
   const s = parseSpec(backendSettings, settings, `haproxy.addBackend ${backend}`);
   return plan(packages('haproxy'), (ctx: PlanContext) => {
     const config = file(CONFIG_PATH, { content: renderConfig(backend, s, resolveNodes(ctx, s.servers)), mode: '0644', validate: 'haproxy -c -q -f %s' });
-    return [config, service('haproxy', { enabled: true, state: 'started' }), service('haproxy', { state: 'reloaded', onChangeOf: [config] })];
+    return [
+      config,
+      service('haproxy', { enabled: true, state: 'started' }),
+      service('haproxy', { state: 'reloaded', onChangeOf: [config] }),
+      waitForBackends(backend, [config]),
+    ];
   });
+}
+
+/**
+ * After a config change, wait (up to 30 s) until haproxy's health checks see every
+ * server of the backend UP, so that a converge ends with a farm that serves from all
+ * nodes. Servers still down after that are reported on stderr, not as a failure:
+ * the lb itself is configured.
+ */
+function waitForBackends(backend: string, after: Action[]): Action {
+  return execChecked(
+    `wait for backend ${backend}`,
+    sh`fl_b=${backend}
+i=0
+while [ "$i" -lt 60 ]; do
+  if csv=$(curl -fsS 'http://127.0.0.1:8404/stats;csv' 2>/dev/null); then
+    down=$(printf '%s\n' "$csv" | awk -F, -v b="$fl_b" '$1==b && $2!="BACKEND" && $18!~/^UP/ {print $2}')
+    [ -z "$down" ] && exit 0
+  fi
+  sleep 0.5; i=$((i+1))
+done
+echo "backend $fl_b: not UP after 30 s: $(echo $down)" >&2`,
+    { onChangeOf: after },
+  );
 }
 
 /** A server spec whose configure phase runs addBackend (the crate's server-spec). */

@@ -40,9 +40,7 @@ export type ProviderConfig = LocalProviderConfig | CloudStackProviderConfig | Ho
 
 const loaders: Record<ProviderConfig['name'], (config: never, log: ProviderLog) => Promise<Provider>> = {
   local: async (config: LocalProviderConfig, log) => (await import('./local/index.ts')).createProvider({ ...strip(config), log }),
-  cloudstack: async () => {
-    throw new ProviderError('cloudstack', 'not available yet');
-  },
+  cloudstack: async (config: CloudStackProviderConfig, log) => (await import('./cloudstack/index.ts')).createProvider({ ...strip(config), log }),
   hosts: async (config: HostsProviderConfig, log) => (await import('./hosts/index.ts')).createProvider({ ...strip(config), log }),
 };
 

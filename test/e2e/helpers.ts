@@ -1,0 +1,80 @@
+// Shared helpers for end-to-end tests: run the CLI as a user would, talk HTTP and SSH to nodes.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const ROOT = resolve(import.meta.dirname, '../..');
+const BIN = join(ROOT, 'bin/forklift.js');
+const KEY = '/var/lib/forklift/ssh/id_ed25519';
+
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Run `forklift ARGS` in `cwd`, as a user would from a shell. */
+export function forklift(args: string[], cwd = ROOT): Promise<CliRun> {
+  return new Promise((done) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (code) => done({ code: code ?? 1, stdout, stderr }));
+  });
+}
+
+/** A temp folder with a forklift.config.ts holding `source`. */
+export function stackDir(source: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'forklift-test-'));
+  writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n');
+  writeFileSync(join(dir, 'forklift.config.ts'), source);
+  return dir;
+}
+
+/** GET http://address:port/ with a fresh connection; resolves with the body. */
+export function httpGet(address: string, port = 80, timeoutMs = 3000): Promise<string> {
+  return new Promise((done, fail) => {
+    const req = request({ host: address, port, path: '/', agent: false, timeout: timeoutMs }, (res) => {
+      let body = '';
+      res.on('data', (d) => (body += d));
+      res.on('end', () => done(body));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', fail);
+    req.end();
+  });
+}
+
+/** Whether a TCP connection to address:port succeeds within the timeout. */
+export function canConnect(address: string, port: number, timeoutMs = 1500): Promise<boolean> {
+  return new Promise((done) => {
+    const socket = connect({ host: address, port, timeout: timeoutMs });
+    socket.on('connect', () => {
+      socket.destroy();
+      done(true);
+    });
+    socket.on('timeout', () => {
+      socket.destroy();
+      done(false);
+    });
+    socket.on('error', () => done(false));
+  });
+}
+
+/** Run a command on a local node as root with the local provider's key. */
+export function ssh(address: string, command: string): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync('ssh', ['-i', KEY, '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR', '-o', 'BatchMode=yes', `root@${address}`, command], { encoding: 'utf8', timeout: 30_000 });
+  return { code: r.status ?? 1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Containers, firewall chains and processes left on the host for a stack. */
+export function leftovers(stack: string): { containers: string[]; processes: string[] } {
+  const containers = spawnSync('lxc-ls', ['-1', '-P', '/var/lib/forklift/lxc'], { encoding: 'utf8' }).stdout.split('\n').filter((n) => n.startsWith(`fl-${stack}-`));
+  const processes = spawnSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l.includes(`fl-${stack}-`));
+  return { containers, processes };
+}
