@@ -1,4 +1,6 @@
 // forklift's public API. Only re-exports live here.
+// The declarations use Node's types (Buffer, AbortSignal); a user's project gets them with forklift.
+/// <reference types="node" preserve="true" />
 export { nodeSpec, mergeNodeSpecs, inboundPorts, type NodeSpec } from './spec/node.ts';
 export { serverSpec, mergeServerSpecs, type ServerSpec, type ServerSpecInput } from './spec/server.ts';
 export { groupSpec, type GroupSpec, type GroupSpecInput } from './spec/group.ts';

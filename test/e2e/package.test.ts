@@ -1,0 +1,128 @@
+// forklift as a new user gets it: `npm pack`, install the tarball into an empty TypeScript
+// project, type-check a stack file and a script against the emitted declarations, run the
+// script (converge with a progress listener) on real local nodes, then `npx forklift lift`.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { defineConfig, destroy, groupSpec } from '../../src/index.ts';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const KEY = '/var/lib/forklift/ssh/id_ed25519';
+const LXC = '/var/lib/forklift/lxc';
+const stack = `t-pk-${process.pid}`;
+const work = mkdtempSync(join(tmpdir(), 'fl-pk-'));
+const app = join(work, 'app');
+// Nested npm must not inherit `npm test`'s own settings (prefix, package paths).
+const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.toLowerCase().startsWith('npm_')));
+
+function run(cmd: string, args: string[], cwd = app, timeout = 120_000) {
+  const t0 = Date.now();
+  const r = spawnSync(cmd, args, { cwd, env, encoding: 'utf8', timeout, maxBuffer: 64 << 20 });
+  console.error(`${cmd} ${args.slice(0, 3).join(' ')}: ${Date.now() - t0} ms`);
+  return { code: r.status ?? 1, stdout: r.stdout ?? '', stderr: `${r.stderr ?? ''}${r.error ? String(r.error) : ''}` };
+}
+
+const file = (name: string, text: string) => writeFileSync(join(app, name), text);
+
+before(() => {
+  const packed = run('npm', ['pack', '--silent', '--pack-destination', work], ROOT);
+  assert.equal(packed.code, 0, packed.stderr);
+  const tarball = readdirSync(work).find((f) => f.endsWith('.tgz'));
+  assert.ok(tarball, 'npm pack made no tarball');
+  mkdirSync(app);
+  assert.equal(run('npm', ['init', '-y']).code, 0);
+  assert.equal(run('npm', ['pkg', 'set', 'type=module']).code, 0);
+  // One install for the whole file; the cache answers what it can without asking the registry.
+  const installed = run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', join(work, tarball), 'typescript@^7.0.2']);
+  assert.equal(installed.code, 0, installed.stderr);
+  file('tsconfig.json', JSON.stringify({
+    compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, types: [] },
+    include: ['forklift.config.ts', 'deploy.ts'],
+  }, null, 2));
+  file('forklift.config.ts', `import { defineConfig, file, groupSpec, nodeSpec, plan } from 'forklift';
+
+export default defineConfig({
+  stack: '${stack}',
+  groups: [
+    groupSpec('app', {
+      nodeSpec: nodeSpec({
+        userData: {
+          write_files: [{ path: '/etc/app-banner', content: 'written by cloud-init\\n' }],
+          packages: ['tree'],
+        },
+      }),
+      phases: { configure: plan(file('/root/configured', { content: 'configured\\n', mode: '0644' })) },
+    }),
+  ],
+});
+`);
+  file('deploy.ts', `import { converge, lift, type ForkliftEvent, type NodeResult, type OperationResult } from 'forklift';
+import config from './forklift.config.js';
+
+const seen: ForkliftEvent['type'][] = [];
+const converged: OperationResult = await converge(config, { app: 1 }, {
+  onEvent: (event) => {
+    seen.push(event.type);
+    if (event.type === 'node-created') console.error(\`created \${event.name} at \${event.address} in \${event.ms} ms\`);
+  },
+});
+const node: NodeResult = converged.nodes[0]!;
+const changed: number = node.actions.filter((a) => a.changed).length;
+const lifted = await lift(config, { phases: ['configure'] });
+console.log(JSON.stringify({ converged, lifted, seen, changed }));
+`);
+  file('typo.ts', `import { nodeSpec } from 'forklift';
+export const spec = nodeSpec({ hardware: { minRam: 512, minCroes: 1 } });
+`);
+  file('tsconfig.typo.json', JSON.stringify({ extends: './tsconfig.json', include: ['typo.ts'] }));
+});
+
+after(async () => {
+  await destroy(defineConfig({ stack, groups: [groupSpec('app')] })).catch((e) => console.error(`destroy: ${e}`));
+  for (const ct of spawnSync('lxc-ls', ['-1', '-P', LXC], { encoding: 'utf8' }).stdout.split('\n')) {
+    if (ct.startsWith(`fl-${stack}-`)) spawnSync('lxc-destroy', ['-P', LXC, '-n', ct, '-f']);
+  }
+  rmSync(work, { recursive: true, force: true });
+});
+
+describe('the packed package in a new TypeScript project', () => {
+  test('the stack file and the script type-check against the emitted declarations', () => {
+    const r = run('npx', ['tsc', '--noEmit', '-p', 'tsconfig.json']);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+  });
+
+  test('a misspelled spec option fails tsc with an error naming it', () => {
+    const r = run('npx', ['tsc', '--noEmit', '-p', 'tsconfig.typo.json']);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stdout, /typo\.ts\(2,\d+\): error TS\d+: .*'minCroes'/);
+  });
+
+  let apiLift: { nodes: unknown[] };
+  test('the script converges real local nodes with typed results and progress events; the node has the file and package', () => {
+    const r = run('npx', ['tsx', 'deploy.ts']);
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as { converged: any; lifted: any; seen: string[]; changed: number };
+    assert.equal(out.converged.ok, true, JSON.stringify(out.converged.nodes.map((n: any) => n.error)));
+    assert.equal(out.converged.nodes.length, 1);
+    const node = out.converged.nodes[0];
+    assert.equal(node.created, true);
+    assert.ok(out.changed >= 1);
+    for (const type of ['node-creating', 'node-created', 'phase-start', 'node-phase-done', 'phase-end']) assert.ok(out.seen.includes(type), `no ${type} event`);
+    assert.equal(out.lifted.ok, true);
+    apiLift = out.lifted;
+    const ssh = spawnSync('ssh', ['-i', KEY, '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR', '-o', 'BatchMode=yes',
+      `root@${node.address}`, 'cat /etc/app-banner /root/configured && dpkg-query -W -f "\\${Status}\\n" tree'], { encoding: 'utf8', timeout: 30_000 });
+    assert.equal(ssh.stdout, 'written by cloud-init\nconfigured\ninstall ok installed\n', ssh.stderr);
+  });
+
+  test('npx forklift lift --json gives the same per-node results as the API', () => {
+    assert.ok(apiLift, 'the API lift did not run');
+    const r = run('npx', ['forklift', 'lift', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const cliLift = JSON.parse(r.stdout) as { nodes: unknown[] };
+    assert.deepEqual(cliLift.nodes, apiLift.nodes);
+  });
+});
