@@ -24,7 +24,15 @@ export async function converge(stack: StackConfig, counts: Counts, options: Conv
     if (!Number.isInteger(count) || count < 0) throw new SpecError(`group ${name}`, `count must be a whole number ≥ 0, got ${count}`);
   }
   return withOperation(stack, options, async (op) => {
-    for (const g of groups) if ((counts[g.name] ?? 0) > 0) await op.provider.validate?.(g.name, withStrictRuncmd(g.nodeSpec));
+    for (const g of groups) {
+      if ((counts[g.name] ?? 0) === 0) continue;
+      try {
+        await op.provider.validate?.(g.name, withStrictRuncmd(g.nodeSpec));
+      } catch (error) {
+        // Name the group whose node spec cannot be met.
+        throw error instanceof ForkliftError && !error.message.includes(`group ${g.name}`) ? new SpecError(`group ${g.name}`, error.message) : error;
+      }
+    }
     const existing = await op.listNodes();
     const removed: RemovedNode[] = [];
     const errors: string[] = [];
