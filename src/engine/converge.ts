@@ -7,14 +7,14 @@ import { TAG, type NodeInfo } from '../providers/types.ts';
 import { pickGroups, type GroupSpec } from '../spec/group.ts';
 import { mapLimit } from './limit.ts';
 import { Operation, withOperation, type OperationOptions, type StackNode } from './operation.ts';
-import { runPhases } from './lift.ts';
+import { phasesToRun, runPhases } from './lift.ts';
 import type { OperationResult, RemovedNode } from './results.ts';
 import { withStrictRuncmd } from './userdata.ts';
 
 export type Counts = Record<string, number>;
 
 export interface ConvergeOptions extends OperationOptions {
-  /** Phases to run after bootstrap (default ['configure']). */
+  /** Phases to run after bootstrap (default: configure, when some group defines it). */
   phases?: string[];
 }
 
@@ -23,6 +23,7 @@ export async function converge(stack: StackConfig, counts: Counts, options: Conv
   for (const [name, count] of Object.entries(counts)) {
     if (!Number.isInteger(count) || count < 0) throw new SpecError(`group ${name}`, `count must be a whole number ≥ 0, got ${count}`);
   }
+  const phases = phasesToRun(stack, options.phases);
   return withOperation(stack, options, async (op) => {
     for (const g of groups) {
       if ((counts[g.name] ?? 0) === 0) continue;
@@ -61,7 +62,7 @@ export async function converge(stack: StackConfig, counts: Counts, options: Conv
     const created = await createNodes(op, toCreate, errors);
     const gone = new Set(toRemove.map((r) => r.node.id));
     const infos = [...existing.filter((n) => !gone.has(n.id) && n.state === 'running'), ...created];
-    const result = await runPhases(op, op.stackNodes(infos), { bootstrap: true, phases: options.phases ?? ['configure'], created: new Set(created.map((n) => n.id)) });
+    const result = await runPhases(op, op.stackNodes(infos), { bootstrap: true, phases, created: new Set(created.map((n) => n.id)) });
     return { ...result, removed, errors: [...errors, ...result.errors], ok: result.ok && errors.length === 0 };
   });
 }

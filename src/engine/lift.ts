@@ -12,16 +12,17 @@ import { countChanged, type NodeResult, type OperationResult } from './results.t
 export interface LiftOptions extends OperationOptions {
   /** Only these groups (default: all). */
   groups?: string[];
-  /** Phases in order (default ['configure']). */
+  /** Phases in order (default: configure, when some group defines it). */
   phases?: string[];
 }
 
 export async function lift(stack: StackConfig, options: LiftOptions = {}): Promise<OperationResult> {
   if (options.groups?.length) pickGroups(stack.groups, options.groups);
+  const phases = phasesToRun(stack, options.phases);
   return withOperation(stack, options, async (op) => {
     const all = op.stackNodes((await op.listNodes()).filter((n) => n.state === 'running'));
     const only = options.groups?.length ? new Set(options.groups) : undefined;
-    return runPhases(op, all, { bootstrap: false, phases: options.phases ?? ['configure'], only });
+    return runPhases(op, all, { bootstrap: false, phases, only });
   });
 }
 
@@ -34,13 +35,22 @@ interface RunPlan {
 }
 
 /** Bootstrap (when asked) then each phase across nodes, with a barrier between phases. */
-export async function runPhases(op: Operation, nodes: StackNode[], how: RunPlan): Promise<OperationResult> {
-  for (const phase of how.phases) {
+/**
+ * The phases an operation runs: the ones asked for, each defined by some group (checked
+ * before anything is created), or by default `configure` when some group defines it.
+ */
+export function phasesToRun(stack: StackConfig, asked: readonly string[] | undefined): string[] {
+  if (asked === undefined) return stack.groups.some((g) => g.phases['configure']) ? ['configure'] : [];
+  for (const phase of asked) {
     if (phase === 'bootstrap') throw new SpecError(`phase ${phase}`, 'bootstrap runs only from converge, once per node');
-    if (!op.stack.groups.some((g) => g.phases[phase])) {
-      throw new SpecError(`phase ${phase}`, `no group defines this phase; defined: ${[...new Set(op.stack.groups.flatMap((g) => Object.keys(g.phases)))].join(', ') || '(none)'}`);
+    if (!stack.groups.some((g) => g.phases[phase])) {
+      throw new SpecError(`phase ${phase}`, `no group defines this phase; defined: ${[...new Set(stack.groups.flatMap((g) => Object.keys(g.phases)))].join(', ') || '(none)'}`);
     }
   }
+  return [...asked];
+}
+
+export async function runPhases(op: Operation, nodes: StackNode[], how: RunPlan): Promise<OperationResult> {
   const all = nodes.map((n) => n.ref);
   const working = nodes.filter((n) => !how.only || how.only.has(n.group.name));
   const results = new Map<string, NodeResult>(
