@@ -92,7 +92,7 @@ function waitForBackends(backend: string, after: Action[]): Action {
 i=0
 while [ "$i" -lt 60 ]; do
   if csv=$(curl -fsS 'http://127.0.0.1:8404/stats;csv' 2>/dev/null); then
-    down=$(printf '%s\n' "$csv" | awk -F, -v b="$fl_b" '$1==b && $2!="BACKEND" && $18!~/^UP/ {print $2}')
+    down=$(printf '%s\n' "$csv" | awk -F, -v b="$fl_b" '$1==b && $2!="BACKEND" && $2!="FRONTEND" && $18!~/^UP/ {print $2}')
     [ -z "$down" ] && exit 0
   fi
   sleep 0.5; i=$((i+1))

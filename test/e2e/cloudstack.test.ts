@@ -1,6 +1,6 @@
 // The CloudStack endpoint on real local nodes: a client no one here wrote (Debian's python3-cs,
-// `python3 -m cs`) and forklift's cloudstack provider both drive it. Needs root, LXC and the
-// python3-cs package (apt-get install python3-cs).
+// `python3 -m cs`) and forklift's cloudstack provider both drive it. Needs root and LXC; installs
+// Debian's python3-cs with apt-get when it is missing.
 import assert from 'node:assert/strict';
 import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -12,6 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import { CloudStackClient, createProvider, startEndpoint, type Endpoint, type Faults } from '../../src/providers/cloudstack/index.ts';
 import { createProvider as createLocal, containerName, DEFAULT_LXC_PATH } from '../../src/providers/local/index.ts';
 import { TAG, type NodeInfo, type Provider } from '../../src/providers/types.ts';
+import { ensureDebianPackage } from './helpers.ts';
 
 const run = `${process.pid}`;
 const localStack = `t-csep-${run}`;
@@ -80,6 +81,8 @@ function reachable(host: string, port: number): Promise<boolean> {
 }
 
 describe('cloudstack endpoint with the python cs client', () => {
+  before(() => ensureDebianPackage('python3-cs', () => spawnSync(PYTHON, ['-c', 'import cs']).status === 0));
+
   test('python3-cs is installed (apt-get install python3-cs)', () => {
     assert.equal(spawnSync(PYTHON, ['-c', 'import cs']).status, 0, 'python3-cs is missing: apt-get install python3-cs');
   });

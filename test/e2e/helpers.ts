@@ -16,16 +16,40 @@ export interface CliRun {
   stderr: string;
 }
 
-/** Run `forklift ARGS` in `cwd`, as a user would from a shell. */
-export function forklift(args: string[], cwd = ROOT): Promise<CliRun> {
+/** Run `forklift ARGS` in `cwd`, as a user would from a shell (with `env` added to this process's environment). */
+export function forklift(args: string[], cwd = ROOT, env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
   return new Promise((done) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
     child.on('close', (code) => done({ code: code ?? 1, stdout, stderr }));
   });
+}
+
+/**
+ * Make sure a Debian package is installed, installing it with apt-get when `present()` says it is
+ * missing (e2e tests run as root on a fresh Debian machine). Runs `apt-get update` and tries again
+ * if the first install fails; throws a message saying what to run by hand if that fails too.
+ */
+export function ensureDebianPackage(pkg: string, present: () => boolean): void {
+  if (present()) return;
+  const apt = (...args: string[]) =>
+    spawnSync('apt-get', args, { encoding: 'utf8', timeout: 300_000, env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  const install = () => apt('install', '-y', '--no-install-recommends', pkg);
+  let r = install();
+  if (r.status !== 0) {
+    const update = apt('update');
+    r = update.status === 0 ? install() : update;
+  }
+  if (r.status !== 0 || !present()) {
+    const why = r.error ? r.error.message : `${(r.stderr ?? '').trim().split('\n').slice(-3).join(' | ')}`;
+    throw new Error(
+      `Debian package ${pkg} is missing and could not be installed (apt-get exit ${r.status ?? 'none'}: ${why}). ` +
+        `Install it as root: apt-get update && apt-get install -y ${pkg}`,
+    );
+  }
 }
 
 /** A temp folder with a forklift.config.ts holding `source`. */
