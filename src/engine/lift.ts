@@ -51,6 +51,8 @@ export function phasesToRun(stack: StackConfig, asked: readonly string[] | undef
 }
 
 export async function runPhases(op: Operation, nodes: StackNode[], how: RunPlan): Promise<OperationResult> {
+  // Creates that were in flight when the signal fired have finished; start no phase after it.
+  op.throwIfCancelled();
   const all = nodes.map((n) => n.ref);
   const working = nodes.filter((n) => !how.only || how.only.has(n.group.name));
   const results = new Map<string, NodeResult>(
