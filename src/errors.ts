@@ -1,13 +1,27 @@
 // One error tree. A ForkliftError is a user-facing failure: the CLI prints its message
 // on one line with no stack. Anything else is an internal error and prints its stack.
 
+const KINDS = Symbol.for('forklift.error.kinds');
+
 export class ForkliftError extends Error {
+  /**
+   * `instanceof` by class name, so it also holds for errors made by another copy of
+   * forklift in the same process (a stack file resolving its own 'forklift').
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    const kinds = typeof value === 'object' && value !== null ? (value as { [KINDS]?: unknown })[KINDS] : undefined;
+    return Array.isArray(kinds) && kinds.includes(this.name);
+  }
+
   constructor(
     message: string,
     readonly code: string,
   ) {
     super(message);
     this.name = new.target.name;
+    const kinds: string[] = [];
+    for (let c: unknown = new.target; typeof c === 'function' && c !== Error; c = Object.getPrototypeOf(c)) kinds.push((c as { name: string }).name);
+    Object.defineProperty(this, KINDS, { value: kinds });
   }
 }
 

@@ -4,5 +4,7 @@
 # first use), so they run one file at a time.
 set -e
 cd "$(dirname "$0")/.."
+# dist/ first: examples and the packaged API type-check against its declarations.
+npm run --silent build
 npx tsc --noEmit -p .
 exec node --import tsx --test --test-concurrency=1 test/unit/*.test.ts test/e2e/*.test.ts

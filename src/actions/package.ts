@@ -1,7 +1,7 @@
 // packages: every package action of a phase on a node folds into ONE apt install.
 import { z } from 'zod';
 import { parseSpec } from '../spec/validate.ts';
-import { sh, raw, lines, join } from '../shell/sh.ts';
+import { sh, raw, lines } from '../shell/sh.ts';
 import { action, defineAction, type Action, type Target } from './types.ts';
 
 export interface PackagesArgs {
@@ -10,16 +10,13 @@ export interface PackagesArgs {
 
 const packageName = z.string().regex(/^[a-z0-9][a-z0-9+.-]*(:[a-z0-9-]+)?$/, { error: (issue) => `${JSON.stringify(issue.input)} is not a Debian package name` });
 
-function installed(name: string) {
-  return sh`dpkg-query -W -f='\${Status}' ${name} 2>/dev/null | grep -q 'ok installed$'`;
-}
-
 export const packagesAction = defineAction<PackagesArgs>({
   kind: 'packages',
   render(args, target: Target) {
     requireApt(target);
     if (args.names.length === 0) return [];
-    const check = join(args.names.map(installed), ' && ');
+    // One dpkg-query for all: installed when every name reports "ii".
+    const check = sh`[ "$(dpkg-query -W -f='\${db:Status-Abbrev}\n' ${args.names} 2>/dev/null | grep -c '^ii')" -eq ${args.names.length} ]`;
     const apply = lines(
       raw('fl_missing='),
       sh`for p in ${args.names}; do`,
@@ -41,7 +38,8 @@ export const packagesAction = defineAction<PackagesArgs>({
 /** Install packages (Debian apt). All package actions of a phase become one install. */
 export function packages(...names: Array<string | string[]>): Action<PackagesArgs> {
   const { names: list } = parseSpec(z.object({ names: z.array(packageName).min(1) }), { names: names.flat() }, 'packages');
-  return action(packagesAction, `packages ${list.join(' ')}`, { names: list });
+  const unique = [...new Set(list)];
+  return action(packagesAction, `packages ${unique.join(' ')}`, { names: unique });
 }
 
 function requireApt(target: Target): void {

@@ -1,10 +1,10 @@
 // Load a stack file (forklift.config.ts) and validate its default export once, here.
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { ConfigError, ForkliftError } from '../errors.ts';
 import { isGroupSpec, groupNameSchema, type GroupSpec } from '../spec/group.ts';
+import { importTypeScript } from './compile.ts';
 import type { StackConfig } from './define.ts';
 
 export const DEFAULT_CONFIG_FILE = 'forklift.config.ts';
@@ -38,15 +38,20 @@ export async function loadConfig(file = DEFAULT_CONFIG_FILE, cwd = process.cwd()
   }
   let mod: { default?: unknown };
   try {
-    mod = (await import(pathToFileURL(path).href)) as { default?: unknown };
+    mod = await importTypeScript(path);
   } catch (error) {
     if (error instanceof ForkliftError) throw new ConfigError(file, error.message);
-    const e = error as Error;
-    const hint = /require\(\) ES Module|ERR_REQUIRE_ESM|Cannot use import statement/.test(e.message)
-      ? ' (the file is read as CommonJS: add "type": "module" to the nearest package.json, or name it .mts)'
-      : '';
-    throw new ConfigError(file, `could not be loaded: ${e.message.split('\n')[0]}${hint}`);
+    throw new ConfigError(file, `could not be loaded: ${describeLoadError(error)}`);
   }
   if (mod.default === undefined) throw new ConfigError(file, 'has no default export; export default defineConfig({ stack, groups })');
   return validateStackConfig(mod.default, file);
+}
+
+/** esbuild reports syntax errors with a location; anything else is the thrown error's first line. */
+function describeLoadError(error: unknown): string {
+  const errors = (error as { errors?: Array<{ text: string; location?: { file: string; line: number; column: number } | null }> }).errors;
+  if (Array.isArray(errors) && errors.length) {
+    return errors.map((e) => (e.location ? `${e.location.file}:${e.location.line}:${e.location.column}: ${e.text}` : e.text)).join('; ');
+  }
+  return (error as Error)?.message?.split('\n')[0] ?? String(error);
 }

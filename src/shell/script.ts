@@ -23,8 +23,12 @@ fl_t=$(mktemp -d /tmp/forklift.XXXXXX) || exit 97
 trap 'rm -rf "$fl_t"' EXIT
 fl_begin() { : >"$fl_t/o"; : >"$fl_t/e"; }
 fl_report() {
-  printf '\\n${RECORD_MARK} %s %s %s %s %s\\n' "$1" "$2" "$3" "$(wc -c <"$fl_t/o")" "$(wc -c <"$fl_t/e")"
-  cat "$fl_t/o" "$fl_t/e"
+  if [ -s "$fl_t/o" ] || [ -s "$fl_t/e" ]; then
+    printf '\\n${RECORD_MARK} %s %s %s %s %s\\n' "$1" "$2" "$3" "$(wc -c <"$fl_t/o")" "$(wc -c <"$fl_t/e")"
+    cat "$fl_t/o" "$fl_t/e"
+  else
+    printf '\\n${RECORD_MARK} %s %s %s 0 0\\n' "$1" "$2" "$3"
+  fi
 }`;
 
 function renderStep(index: number, step: { check?: Cmd; apply: Cmd }, mode: ScriptMode): Cmd {

@@ -10,7 +10,18 @@ export function quote(value: string): string {
   return `'${value.replaceAll("'", `'\\''`)}'`;
 }
 
+// Brands make `instanceof` hold across two copies of forklift in one process.
+const CMD = Symbol.for('forklift.Cmd');
+const SECRET = Symbol.for('forklift.Secret');
+const branded = (value: unknown, brand: symbol) => typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[brand] === true;
+
 export class Cmd {
+  static [Symbol.hasInstance](value: unknown): boolean {
+    return branded(value, CMD);
+  }
+  get [CMD](): true {
+    return true;
+  }
   constructor(
     readonly text: string,
     readonly shown: string = text,
@@ -29,6 +40,12 @@ export class Cmd {
 
 /** A value that must never be shown: it renders into the script but shows as ***. */
 export class Secret {
+  static [Symbol.hasInstance](value: unknown): boolean {
+    return branded(value, SECRET);
+  }
+  get [SECRET](): true {
+    return true;
+  }
   constructor(readonly value: string) {}
   toString(): string {
     return '***';

@@ -32,8 +32,10 @@ const file = (name: string, text: string) => writeFileSync(join(app, name), text
 // runs, keyed by what would change them; forklift itself is installed from the new tarball
 // every run. FORKLIFT_TEST_FRESH_INSTALL=1 installs everything from scratch.
 const TYPESCRIPT = 'typescript@^7.0.2';
+// A TypeScript user runs their own scripts with tsx; forklift itself needs no TS loader.
+const TSX = 'tsx@^4.23.15';
 const dependencies = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies: object }).dependencies;
-const cacheKey = createHash('sha256').update(JSON.stringify([dependencies, TYPESCRIPT, process.version])).digest('hex').slice(0, 16);
+const cacheKey = createHash('sha256').update(JSON.stringify([dependencies, TYPESCRIPT, TSX, process.version])).digest('hex').slice(0, 16);
 const cached = join('/var/tmp/forklift-test-cache', `package-test-${cacheKey}`);
 const useCache = process.env.FORKLIFT_TEST_FRESH_INSTALL !== '1';
 
@@ -48,7 +50,7 @@ before(() => {
   const warm = useCache && existsSync(join(cached, 'node_modules'));
   if (warm) assert.equal(run('cp', ['-a', join(cached, 'node_modules'), app]).code, 0);
   // One install for the whole file; npm's cache answers what it can without asking the registry.
-  const installed = run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', join(work, tarball), TYPESCRIPT]);
+  const installed = run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', join(work, tarball), TYPESCRIPT, TSX]);
   assert.equal(installed.code, 0, installed.stderr);
   if (useCache && !warm) {
     const tmp = `${cached}.${process.pid}`;
