@@ -18,7 +18,9 @@ export function printEvent(event: ForkliftEvent, write: (line: string) => void =
     case 'phase-start':
       return write(`» ${event.phase} on ${event.nodes.length} node${event.nodes.length === 1 ? '' : 's'}`);
     case 'node-phase-done':
-      return write(event.ok ? `  ✓ ${event.node}: ${event.changed} changed in ${secs(event.ms)}` : `  ✗ ${event.error ?? `${event.node} failed`}`);
+      if (event.ok) return write(`  ✓ ${event.node}: ${event.changed} changed in ${secs(event.ms)}`);
+      // Action and transport errors name their node already; others (cancelled) get it here.
+      return write(`  ✗ ${event.error?.startsWith(`node ${event.node}`) ? event.error : `node ${event.node}: ${event.error ?? 'failed'}`}`);
     default:
       return;
   }
