@@ -1,9 +1,8 @@
 // Shared helpers for end-to-end tests: run the CLI as a user would, talk HTTP and SSH to nodes.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
@@ -52,11 +51,16 @@ export function ensureDebianPackage(pkg: string, present: () => boolean): void {
   }
 }
 
-/** A temp folder with a forklift.config.ts holding `source`. */
+/**
+ * A temp folder with a forklift.config.ts holding `source`. It lives inside this repo
+ * (git ignores .tmp/) so that `import ... from 'forklift'` resolves to this package, as
+ * in a user's project; it is removed when the test process exits.
+ */
 export function stackDir(source: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'forklift-test-'));
-  writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n');
+  mkdirSync(join(ROOT, '.tmp'), { recursive: true });
+  const dir = mkdtempSync(join(ROOT, '.tmp', 'stack-'));
   writeFileSync(join(dir, 'forklift.config.ts'), source);
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   return dir;
 }
 

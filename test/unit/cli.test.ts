@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseCounts } from '../../src/cli/counts.ts';
-import { forklift, ROOT, stackDir } from '../e2e/helpers.ts';
+import { forklift, stackDir } from '../e2e/helpers.ts';
 
 describe('counts', () => {
   it('reads GROUP=N and Pallet’s GROUP N', () => {
@@ -17,7 +17,7 @@ describe('counts', () => {
 });
 
 describe('user mistakes print one line, no stack', () => {
-  const dir = stackDir(`import { defineConfig, groupSpec, packages, plan } from '${ROOT}/src/index.ts';
+  const dir = stackDir(`import { defineConfig, groupSpec, packages, plan } from 'forklift';
 export default defineConfig({ stack: 'cli-errors', groups: [groupSpec('web', { phases: { configure: plan(packages('nginx')) } })] });
 `);
   const cases: Array<[string[], RegExp]> = [
@@ -35,7 +35,7 @@ export default defineConfig({ stack: 'cli-errors', groups: [groupSpec('web', { p
     });
   }
   it('a broken stack file names the file and the action at fault', async () => {
-    const bad = stackDir(`import { defineConfig, groupSpec, file, plan } from '${ROOT}/src/index.ts';
+    const bad = stackDir(`import { defineConfig, groupSpec, file, plan } from 'forklift';
 export default defineConfig({ stack: 'cli-errors', groups: [groupSpec('web', { phases: { configure: plan(file('etc/motd', { content: 'x' })) } })] });
 `);
     const run = await forklift(['nodes'], bad);
