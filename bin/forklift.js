@@ -1,7 +1,6 @@
 #!/usr/bin/env node
 // forklift's CLI runs the compiled library in dist/ (built by `npm install` through the
-// `prepare` script). In a source checkout, a dist/ older than src/ is rebuilt first.
-import { spawnSync } from 'node:child_process';
+// `prepare` script, and by `npm pack`).
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,12 +17,16 @@ function newestSource(dir) {
   return newest;
 }
 
+// In a source checkout, say so when dist/ is older than src/ (rebuilding here could pull
+// dist/ from under another forklift process that is running).
 const sources = join(root, 'src');
-if (existsSync(join(sources, 'index.ts')) && existsSync(join(root, 'tsconfig.build.json'))) {
-  if (!existsSync(built) || newestSource(sources) > statSync(built).mtimeMs) {
-    process.stderr.write('· building dist/ from src/ (npm run build)\n');
-    const r = spawnSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
-    if (r.status !== 0) process.exit(r.status ?? 1);
+if (existsSync(join(root, 'tsconfig.build.json')) && existsSync(join(sources, 'index.ts'))) {
+  if (!existsSync(built)) {
+    process.stderr.write('forklift: dist/ is not built; run `npm install` (or `npm run build`) in ' + root + '\n');
+    process.exit(1);
+  }
+  if (newestSource(sources) > statSync(built).mtimeMs) {
+    process.stderr.write('forklift: warning: dist/ is older than src/; run `npm run build` to use your changes\n');
   }
 }
 

@@ -18,6 +18,8 @@ export interface OperationOptions {
   concurrency?: number;
   /** SSH connect timeout per node, ms (default 30 000). */
   connectTimeoutMs?: number;
+  /** How long one node's phase script may run, ms (default 30 minutes); then it is stopped and the node fails. */
+  scriptTimeoutMs?: number;
 }
 
 /** A node together with the group spec that configures it. */
@@ -53,6 +55,10 @@ export class Operation {
 
   get concurrency(): number {
     return this.options.concurrency ?? 64;
+  }
+
+  get scriptTimeoutMs(): number {
+    return this.options.scriptTimeoutMs ?? 30 * 60_000;
   }
 
   emit(event: ForkliftEvent): void {

@@ -11,7 +11,7 @@ import { CloudStackClient, startEndpoint, type Endpoint, type Faults } from '../
 import { localNodeName } from '../../src/providers/cloudstack/endpoint/backend.ts';
 import { chainName, containerName, createProvider as createLocal, DEFAULT_LXC_PATH } from '../../src/providers/local/index.ts';
 import { TAG, type NodeListing, type OperationResult } from '../../src/index.ts';
-import { forklift, httpGet, leftovers, ROOT, stackDir } from './helpers.ts';
+import { byGroup, forklift, leftovers, ROOT, servedBy, stackDir } from './helpers.ts';
 
 const stack = `tcw${process.pid}`;
 const localStack = `tcwl${process.pid}`; // the endpoint's local nodes
@@ -53,18 +53,6 @@ async function converge(...counts: string[]): Promise<OperationResult> {
   return JSON.parse(run.stdout) as OperationResult;
 }
 
-async function servedBy(lb: string, requests = 8): Promise<Set<string>> {
-  const names = new Set<string>();
-  for (let i = 0; i < requests; i++) {
-    const body = await httpGet(lb);
-    const m = /served by (\S+)</.exec(body);
-    assert.ok(m, `unexpected page from the lb: ${body}`);
-    names.add(m[1]!);
-  }
-  return names;
-}
-
-const byGroup = (r: OperationResult, group: string) => r.nodes.filter((n) => n.group === group);
 interface Vm { id: string; name: string; state: string; tags: Array<{ key: string; value: string }> }
 const allVms = () => client.list<Vm>('listVirtualMachines');
 const tagOf = (vm: Vm, key: string) => vm.tags.find((t) => t.key === key)?.value;

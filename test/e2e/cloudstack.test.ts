@@ -5,14 +5,13 @@ import assert from 'node:assert/strict';
 import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { CloudStackClient, createProvider, startEndpoint, type Endpoint, type Faults } from '../../src/providers/cloudstack/index.ts';
 import { createProvider as createLocal, containerName, DEFAULT_LXC_PATH } from '../../src/providers/local/index.ts';
 import { TAG, type NodeInfo, type Provider } from '../../src/providers/types.ts';
-import { ensureDebianPackage } from './helpers.ts';
+import { canConnect, ensureDebianPackage } from './helpers.ts';
 
 const run = `${process.pid}`;
 const localStack = `t-csep-${run}`;
@@ -70,16 +69,6 @@ function ssh(host: string, keyFile: string, command: string): string {
     '-o', 'UserKnownHostsFile=/dev/null', '-o', 'StrictHostKeyChecking=no', `root@${host}`, command], { encoding: 'utf8', timeout: 60_000 });
 }
 
-function reachable(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host, port });
-    const done = (ok: boolean) => (socket.destroy(), resolve(ok));
-    socket.setTimeout(2000, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
-}
-
 describe('cloudstack endpoint with the python cs client', () => {
   before(() => ensureDebianPackage('python3-cs', () => spawnSync(PYTHON, ['-c', 'import cs']).status === 0));
 
@@ -115,10 +104,10 @@ describe('cloudstack endpoint with the python cs client', () => {
     assert.equal(ssh(ip, key, 'echo ok').trim(), 'ok');
 
     ssh(ip, key, 'for p in 80 8080; do setsid nohup python3 -m http.server $p >/dev/null 2>&1 </dev/null & done; sleep 1');
-    assert.equal(await reachable(ip, 80), true);
-    assert.equal(await reachable(ip, 8080), false);
+    assert.equal(await canConnect(ip, 80), true);
+    assert.equal(await canConnect(ip, 8080), false);
     await cs('authorizeSecurityGroupIngress', `securitygroupname=cs-e2e-${run}`, 'protocol=TCP', 'startport=8080', 'endport=8080');
-    assert.equal(await reachable(ip, 8080), true);
+    assert.equal(await canConnect(ip, 8080), true);
 
     await cs('createTags', 'resourcetype=UserVm', `resourceids=${vm.id}`, 'tags[0].key=owner', `tags[0].value=cs-${run}`);
     assert.equal((await cs('listTags', `resourceid=${vm.id}`)).tag[0].value, `cs-${run}`);

@@ -6,6 +6,10 @@ import type { OperationResult } from '../../src/index.ts';
 import { forklift, ssh, stackDir } from './helpers.ts';
 
 const stack = `tfail${process.pid}`;
+const slowStack = `tslow${process.pid}`;
+const slowDir = stackDir(`import { defineConfig, execChecked, groupSpec, plan } from 'forklift';
+export default defineConfig({ stack: '${slowStack}', groups: [groupSpec('slow', { phases: { configure: plan(execChecked('sleep', 'sleep 60')) } })] });
+`);
 const dir = stackDir(`import { defineConfig, file, groupSpec, packages, plan } from 'forklift';
 const marker = file('/root/marker', { content: 'configured\\n' });
 export default defineConfig({
@@ -20,6 +24,18 @@ export default defineConfig({
 describe('a failing action', { concurrency: false }, () => {
   after(async () => {
     await forklift(['destroy', '-q'], dir);
+    await forklift(['destroy', '-q'], slowDir);
+  });
+
+  it('a phase script that runs past --timeout is stopped and fails its node', async () => {
+    const t0 = Date.now();
+    const run = await forklift(['converge', '--timeout', '3', 'slow=1'], slowDir);
+    assert.equal(run.code, 1, run.stderr);
+    assert.match(run.stdout, /node slow-[0-9a-f]{4}: phase configure still running after 3 s; stopped it/);
+    assert.ok(Date.now() - t0 < 40_000, 'the run ended long before the script would have');
+    const bad = await forklift(['lift', '--timeout', 'soon'], slowDir);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /--timeout.*must be a positive number of seconds/);
   });
 
   it('fails its node only, names node, action, exit code and stderr, and the run exits non-zero', async () => {

@@ -4,6 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { join, resolve } from 'node:path';
+import type { OperationResult } from '../../src/index.ts';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 const BIN = join(ROOT, 'bin/forklift.js');
@@ -77,6 +78,20 @@ export function httpGet(address: string, port = 80, timeoutMs = 3000): Promise<s
     req.end();
   });
 }
+
+/** Who answers `requests` fresh requests to the lb, by the node name each page carries. */
+export async function servedBy(lb: string, requests = 8): Promise<Set<string>> {
+  const names = new Set<string>();
+  for (let i = 0; i < requests; i++) {
+    const body = await httpGet(lb);
+    const m = /served by (\S+)</.exec(body);
+    if (!m) throw new Error(`unexpected page from the lb: ${body}`);
+    names.add(m[1]!);
+  }
+  return names;
+}
+
+export const byGroup = (r: OperationResult, group: string) => r.nodes.filter((n) => n.group === group);
 
 /** Whether a TCP connection to address:port succeeds within the timeout. */
 export function canConnect(address: string, port: number, timeoutMs = 1500): Promise<boolean> {

@@ -2,12 +2,12 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { chainName, containerName, createProvider, DEFAULT_LXC_PATH, SSH_KEY } from '../../src/providers/local/index.ts';
 import { TAG, type NodeInfo } from '../../src/providers/types.ts';
+import { canConnect } from './helpers.ts';
 
 const stack = `t-lp-${process.pid}`;
 const provider = createProvider({ log: (m) => console.error(m) });
@@ -29,16 +29,6 @@ function ssh(node: NodeInfo, command: string, knownHosts?: string): string {
     : ['-o', 'UserKnownHostsFile=/dev/null', '-o', 'StrictHostKeyChecking=no'];
   return execFileSync('ssh', ['-i', SSH_KEY, '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=5', '-o', 'LogLevel=ERROR',
     ...hostKeyOpts, `root@${node.address}`, command], { encoding: 'utf8', timeout: 60_000 });
-}
-
-function reachable(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host, port });
-    const done = (ok: boolean) => (socket.destroy(), resolve(ok));
-    socket.setTimeout(2000, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
 }
 
 const req = (name: string, nodeSpec = {}) => ({ stack, group: name, name, nodeSpec, tags: { role: name } });
@@ -94,15 +84,15 @@ describe('local provider', () => {
   test('inbound ports act as a security group', async () => {
     ssh(web, 'for p in 80 8080; do setsid nohup python3 -m http.server $p >/dev/null 2>&1 < /dev/null & done; ' +
       'for i in $(seq 50); do curl -s -o /dev/null localhost:8080 && curl -s -o /dev/null localhost:80 && exit 0; sleep 0.1; done; exit 1');
-    assert.equal(await reachable(web.address, 22), true, 'ssh port');
-    assert.equal(await reachable(web.address, 80), true, 'listed port 80');
-    assert.equal(await reachable(web.address, 8080), false, 'unlisted port 8080');
+    assert.equal(await canConnect(web.address, 22), true, 'ssh port');
+    assert.equal(await canConnect(web.address, 80), true, 'listed port 80');
+    assert.equal(await canConnect(web.address, 8080), false, 'unlisted port 8080');
     // node to node: plain → web is filtered the same way
     assert.equal(ssh(plain, `curl -s -o /dev/null -w '%{http_code}' ${web.address}:80`), '200');
     assert.notEqual(spawnSync('ssh', ['-i', SSH_KEY, '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null',
       `root@${plain.address}`, `curl -s -m 3 ${web.address}:8080`]).status, 0);
     await provider.setInboundPorts(web, [80, 8080]);
-    assert.equal(await reachable(web.address, 8080), true, 'port 8080 after opening it');
+    assert.equal(await canConnect(web.address, 8080), true, 'port 8080 after opening it');
     assert.equal((await provider.listNodes(stack)).find((n) => n.name === 'web')!.tags['forklift-ports'], '80,8080');
   });
 

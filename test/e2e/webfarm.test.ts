@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { chainName, containerName } from '../../src/providers/local/index.ts';
 import type { NodeListing, OperationResult } from '../../src/index.ts';
-import { canConnect, forklift, httpGet, leftovers, ROOT, ssh, stackDir } from './helpers.ts';
+import { byGroup, canConnect, forklift, leftovers, ROOT, servedBy, ssh, stackDir } from './helpers.ts';
 
 const stack = `twf${process.pid}`;
 const dir = stackDir(`import farm from '${ROOT}/examples/webfarm/forklift.config.ts';
@@ -17,19 +17,6 @@ async function converge(...counts: string[]): Promise<OperationResult> {
   return JSON.parse(run.stdout) as OperationResult;
 }
 
-/** Who answers 8 requests to the lb, by the node name each page carries. */
-async function servedBy(lb: string): Promise<Set<string>> {
-  const names = new Set<string>();
-  for (let i = 0; i < 8; i++) {
-    const body = await httpGet(lb);
-    const m = /served by (\S+)</.exec(body);
-    assert.ok(m, `unexpected page from the lb: ${body}`);
-    names.add(m[1]!);
-  }
-  return names;
-}
-
-const byGroup = (r: OperationResult, group: string) => r.nodes.filter((n) => n.group === group);
 const chainsOnHost = () => spawnSync('iptables', ['-w', '-S'], { encoding: 'utf8' }).stdout;
 
 describe('webfarm on local nodes', { concurrency: false }, () => {

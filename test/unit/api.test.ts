@@ -55,8 +55,8 @@ describe('public API', () => {
     // CLI-only presentation flags; everything else must be a library option.
     const presentation = new Set(['file', 'json', 'quiet']);
     const libraryOption: Record<string, Record<string, string>> = {
-      converge: { phase: 'phases' },
-      lift: { phase: 'phases' },
+      converge: { phase: 'phases', timeout: 'scriptTimeoutMs' },
+      lift: { phase: 'phases', timeout: 'scriptTimeoutMs' },
       exec: { timeout: 'timeoutMs' },
       nodes: {},
       destroy: {},

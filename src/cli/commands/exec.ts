@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { exec, type ExecResult } from '../../engine/exec.ts';
-import { prepare, type CommonFlags } from '../context.ts';
+import { prepare, seconds, type CommonFlags } from '../context.ts';
 import { printJson } from '../output.ts';
 
 export function execCommand(): Command {
@@ -10,7 +10,7 @@ export function execCommand(): Command {
     .argument('<group>', 'the group whose nodes run the command')
     .argument('<command...>', 'the command, after -- (run by the node\'s shell, words joined by spaces)')
     .option('-f, --file <file>', 'stack file', 'forklift.config.ts')
-    .option('--timeout <seconds>', 'give up on a node after this many seconds', (v) => Number(v))
+    .option('--timeout <seconds>', 'give up on a node after this many seconds', seconds)
     .option('--json', 'print per-node results as JSON')
     .action(async (group: string, words: string[], flags: CommonFlags & { timeout?: number }) => {
       // Output is per node lines, so no progress lines in between.

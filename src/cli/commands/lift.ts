@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { lift } from '../../engine/lift.ts';
-import { prepare, type CommonFlags } from '../context.ts';
+import { prepare, seconds, type CommonFlags } from '../context.ts';
 import { formatResult, printJson } from '../output.ts';
 
 export function liftCommand(): Command {
@@ -9,11 +9,12 @@ export function liftCommand(): Command {
     .argument('[groups...]', 'only these groups (default: all)')
     .option('-f, --file <file>', 'stack file', 'forklift.config.ts')
     .option('--phase <name...>', 'phases to run, in order (default: configure)')
+    .option('--timeout <seconds>', "stop a node's phase script after this many seconds (default 1800)", seconds)
     .option('--json', 'print results as JSON')
     .option('-q, --quiet', 'no progress output')
-    .action(async (groups: string[], flags: CommonFlags & { phase?: string[] }) => {
+    .action(async (groups: string[], flags: CommonFlags & { phase?: string[]; timeout?: number }) => {
       const { stack, options } = await prepare(flags);
-      const result = await lift(stack, { ...options, groups, ...(flags.phase ? { phases: flags.phase } : {}) });
+      const result = await lift(stack, { ...options, groups, ...(flags.phase ? { phases: flags.phase } : {}), ...(flags.timeout ? { scriptTimeoutMs: flags.timeout * 1000 } : {}) });
       if (flags.json) printJson(result);
       else process.stdout.write(`${formatResult(result)}\n`);
       process.exitCode = result.ok ? 0 : 1;
