@@ -6,6 +6,11 @@ import { run } from './run.ts';
 /** Debian package → a file it ships, to check presence without asking dpkg. */
 const NEEDED: Record<string, string> = {
   lxc: '/usr/bin/lxc-start',
+  // Only recommended by lxc, and skipped by --no-install-recommends, but node configs
+  // include its debian.common.conf.
+  'lxc-templates': '/usr/share/lxc/config/debian.common.conf',
+  iproute2: '/usr/sbin/ip',
+  'util-linux': '/usr/bin/flock',
   debootstrap: '/usr/sbin/debootstrap',
   iptables: '/usr/sbin/iptables',
   'openssh-client': '/usr/bin/ssh-keygen',
