@@ -12,7 +12,7 @@ export { sh, raw, secret, quote, Cmd, Secret } from './shell/sh.ts';
 export { defineConfig, type StackConfig } from './config/define.ts';
 export { loadConfig, validateStackConfig } from './config/load.ts';
 export { converge, type Counts, type ConvergeOptions } from './engine/converge.ts';
-export { lift, type LiftOptions } from './engine/lift.ts';
+export { lift, check, type LiftOptions } from './engine/lift.ts';
 export { nodes, type NodeListing } from './engine/nodes.ts';
 export { destroy, type DestroyOptions } from './engine/destroy.ts';
 export { exec, type ExecOptions, type ExecResult, type ExecNodeResult } from './engine/exec.ts';

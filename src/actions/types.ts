@@ -45,7 +45,8 @@ export function action<A>(def: ActionDef<A>, label: string, args: A, onChangeOf?
 /** What one action did on one node. */
 export interface ActionResult {
   name: string;
-  status: 'changed' | 'ok' | 'failed' | 'skipped';
+  /** would-change: a check run (dry run) found the action would change something. */
+  status: 'changed' | 'would-change' | 'ok' | 'failed' | 'skipped';
   changed: boolean;
   exitCode: number;
   stdout: string;

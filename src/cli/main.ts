@@ -2,6 +2,7 @@
 // an internal error and prints its stack.
 import { Command, CommanderError } from 'commander';
 import { ForkliftError } from '../errors.ts';
+import { checkCommand } from './commands/check.ts';
 import { cloudstackEndpointCommand } from './commands/cloudstack-endpoint.ts';
 import { convergeCommand } from './commands/converge.ts';
 import { destroyCommand } from './commands/destroy.ts';
@@ -16,6 +17,7 @@ export function program(): Command {
     .exitOverride()
     .addCommand(convergeCommand())
     .addCommand(liftCommand())
+    .addCommand(checkCommand())
     .addCommand(nodesCommand())
     .addCommand(execCommand())
     .addCommand(destroyCommand())

@@ -31,16 +31,24 @@ export function table(rows: string[][]): string {
   return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd()).join('\n');
 }
 
-export function formatResult(result: OperationResult): string {
-  const rows = [['NODE', 'GROUP', 'ADDRESS', 'STATUS', 'CHANGED']];
+/** `dryRun`: the result of `check`, whose changes are the ones that would happen. */
+export function formatResult(result: OperationResult, dryRun = false): string {
+  const rows = [['NODE', 'GROUP', 'ADDRESS', 'STATUS', dryRun ? 'WOULD CHANGE' : 'CHANGED']];
   for (const n of result.nodes) {
     rows.push([n.name, n.group, n.address, n.ok ? (n.created ? 'created' : 'ok') : 'FAILED', String(n.actions.filter((a) => a.changed).length)]);
   }
   for (const r of result.removed) rows.push([r.name, r.group, r.address, 'removed', '-']);
   const failures = [...result.errors, ...result.nodes.flatMap((n) => (n.error ? [n.error] : []))];
-  const summary = `${result.nodes.length} node${result.nodes.length === 1 ? '' : 's'}, ${result.changed} changed action${result.changed === 1 ? '' : 's'}` +
+  const changed = dryRun ? `${result.changed} action${result.changed === 1 ? '' : 's'} would change` : `${result.changed} changed action${result.changed === 1 ? '' : 's'}`;
+  const summary = `${result.nodes.length} node${result.nodes.length === 1 ? '' : 's'}, ${changed}` +
     (result.removed.length ? `, ${result.removed.length} removed` : '') + (failures.length ? `, ${failures.length} failed` : '');
-  return [table(rows), '', summary, ...failures.map((f) => `\n${f}`)].join('\n');
+  const wouldChange = dryRun
+    ? result.nodes.flatMap((n) => {
+        const names = n.actions.filter((a) => a.changed).map((a) => `${a.phase}: ${a.name}`);
+        return names.length ? [`\n${n.name} would change:`, ...names.map((x) => `  ${x}`)] : [];
+      })
+    : [];
+  return [table(rows), '', summary, ...wouldChange, ...failures.map((f) => `\n${f}`)].join('\n');
 }
 
 export function formatNodes(list: readonly NodeListing[]): string {

@@ -7,6 +7,7 @@ import { phasePlan } from '../spec/server.ts';
 import { bootstrapPlan } from './bootstrap.ts';
 import { Operation, withOperation, type OperationOptions, type StackNode } from './operation.ts';
 import { runPhase } from './phase.ts';
+import type { ScriptMode } from '../shell/script.ts';
 import { countChanged, type NodeResult, type OperationResult } from './results.ts';
 
 export interface LiftOptions extends OperationOptions {
@@ -17,12 +18,24 @@ export interface LiftOptions extends OperationOptions {
 }
 
 export async function lift(stack: StackConfig, options: LiftOptions = {}): Promise<OperationResult> {
+  return liftIn('apply', stack, options);
+}
+
+/**
+ * A dry run of lift: every node runs only the read-only checks of its actions and
+ * reports which would change (status "would-change"); nothing on the nodes changes.
+ */
+export async function check(stack: StackConfig, options: LiftOptions = {}): Promise<OperationResult> {
+  return liftIn('check', stack, options);
+}
+
+async function liftIn(mode: ScriptMode, stack: StackConfig, options: LiftOptions): Promise<OperationResult> {
   if (options.groups?.length) pickGroups(stack.groups, options.groups);
   const phases = phasesToRun(stack, options.phases);
   return withOperation(stack, options, async (op) => {
     const all = op.stackNodes((await op.listNodes()).filter((n) => n.state === 'running'));
     const only = options.groups?.length ? new Set(options.groups) : undefined;
-    return runPhases(op, all, { bootstrap: false, phases, only });
+    return runPhases(op, all, { bootstrap: false, phases, only, mode });
   });
 }
 
@@ -32,9 +45,9 @@ interface RunPlan {
   created?: Set<string>;
   /** Limit work to these groups; other nodes still count for nodesWithRole. */
   only?: Set<string> | undefined;
+  mode?: ScriptMode;
 }
 
-/** Bootstrap (when asked) then each phase across nodes, with a barrier between phases. */
 /**
  * The phases an operation runs: the ones asked for, each defined by some group (checked
  * before anything is created), or by default `configure` when some group defines it.
@@ -50,6 +63,7 @@ export function phasesToRun(stack: StackConfig, asked: readonly string[] | undef
   return [...asked];
 }
 
+/** Bootstrap (when asked) then each phase across nodes, with a barrier between phases. */
 export async function runPhases(op: Operation, nodes: StackNode[], how: RunPlan): Promise<OperationResult> {
   // Creates that were in flight when the signal fired have finished; start no phase after it.
   op.throwIfCancelled();
@@ -79,7 +93,7 @@ export async function runPhases(op: Operation, nodes: StackNode[], how: RunPlan)
   }
   for (const phase of how.phases) {
     op.throwIfCancelled();
-    const phaseResults = await runPhase(op, { phase, nodes: alive(), all, planFor: (n) => phasePlan(n.group, phase) });
+    const phaseResults = await runPhase(op, { phase, nodes: alive(), all, planFor: (n) => phasePlan(n.group, phase), ...(how.mode ? { mode: how.mode } : {}) });
     record(phaseResults);
   }
   // A phase reports a cancelled node as failed; the operation as a whole ends cancelled.

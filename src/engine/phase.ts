@@ -79,7 +79,7 @@ async function runOnNode(op: Operation, run: PhaseRun, node: StackNode): Promise
   const results: NodeActionResult[] = records.map((r) => ({
     phase: run.phase,
     name: actions[r.index]?.label ?? `#${r.index}`,
-    status: r.status === 'would-change' ? 'changed' : r.status,
+    status: r.status,
     changed: r.status === 'changed' || r.status === 'would-change',
     exitCode: r.exitCode,
     stdout: r.stdout,

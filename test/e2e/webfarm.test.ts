@@ -61,6 +61,22 @@ describe('webfarm on local nodes', { concurrency: false }, () => {
     assert.deepEqual(again.removed, []);
   });
 
+  it('check shows drift without touching it; lift repairs it', async () => {
+    const web = byGroup(first, 'web')[0]!;
+    const index = '/var/www/web/index.html';
+    assert.equal(ssh(web.address, `echo drifted > ${index}`).code, 0);
+    const dry = await forklift(['check', '-q'], dir);
+    assert.equal(dry.code, 0, dry.stderr);
+    assert.match(dry.stdout, /5 nodes, 1 action would change/);
+    assert.match(dry.stdout, new RegExp(`${web.name} would change:\\n  configure: file ${index}\\n`));
+    assert.equal(ssh(web.address, `cat ${index}`).stdout, 'drifted\n', 'check changed nothing');
+    const json = JSON.parse((await forklift(['check', '--json', '-q'], dir)).stdout) as OperationResult;
+    assert.deepEqual(json.nodes.flatMap((n) => n.actions.filter((a) => a.changed).map((a) => [n.name, a.name, a.status])), [[web.name, `file ${index}`, 'would-change']]);
+    const fixed = await forklift(['lift', '--json', '-q'], dir);
+    assert.equal((JSON.parse(fixed.stdout) as OperationResult).changed, 1);
+    assert.equal(ssh(web.address, `cat ${index}`).stdout, `<h1>served by ${web.name}</h1>\n`);
+  });
+
   it('a port not in inboundPorts is unreachable from the host while 80 is reachable', async () => {
     const web = byGroup(first, 'web')[0]!;
     assert.equal(ssh(web.address, 'setsid python3 -m http.server 8080 >/dev/null 2>&1 </dev/null & sleep 1; curl -s -o /dev/null -w %{http_code} http://127.0.0.1:8080/').stdout, '200');

@@ -44,7 +44,7 @@ describe('public API', () => {
 
   test('every CLI verb is an exported library function, and the reference lists it', () => {
     const verbs = verbCommands().map((c) => c.name()).sort();
-    assert.deepEqual(verbs, ['converge', 'destroy', 'exec', 'lift', 'nodes']);
+    assert.deepEqual(verbs, ['check', 'converge', 'destroy', 'exec', 'lift', 'nodes']);
     for (const verb of verbs) {
       assert.equal(typeof (api as Record<string, unknown>)[verb], 'function', `forklift ${verb} has no library function`);
       assert.match(reference, new RegExp(`\\| \`${verb}\\(.*\\| \`forklift ${verb} `), `docs/reference.md has no row for ${verb}`);
@@ -57,6 +57,7 @@ describe('public API', () => {
     const libraryOption: Record<string, Record<string, string>> = {
       converge: { phase: 'phases', timeout: 'scriptTimeoutMs' },
       lift: { phase: 'phases', timeout: 'scriptTimeoutMs' },
+      check: { phase: 'phases', timeout: 'scriptTimeoutMs' },
       exec: { timeout: 'timeoutMs' },
       nodes: {},
       destroy: {},
