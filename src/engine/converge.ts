@@ -64,7 +64,7 @@ export async function converge(stack: StackConfig, counts: Counts, options: Conv
     const infos = [...existing.filter((n) => !gone.has(n.id) && n.state === 'running'), ...created];
     const result = await runPhases(op, op.stackNodes(infos), { bootstrap: true, phases, created: new Set(created.map((n) => n.id)) });
     return { ...result, removed, errors: [...errors, ...result.errors], ok: result.ok && errors.length === 0 };
-  });
+  }, 'converge');
 }
 
 /** Remove nodes that never finished bootstrap first, then the newest names. */

@@ -21,5 +21,5 @@ export async function destroy(stack: StackConfig, options: DestroyOptions = {}):
       op.emit({ type: 'node-removed', group: node.group, name: node.name });
       return { name: node.name, id: node.id, group: node.group, address: node.address, reason };
     });
-  });
+  }, 'destroy');
 }

@@ -36,7 +36,7 @@ async function liftIn(mode: ScriptMode, stack: StackConfig, options: LiftOptions
     const all = op.stackNodes((await op.listNodes()).filter((n) => n.state === 'running'));
     const only = options.groups?.length ? new Set(options.groups) : undefined;
     return runPhases(op, all, { bootstrap: false, phases, only, mode });
-  });
+  }, mode === 'apply' ? 'lift' : undefined);
 }
 
 interface RunPlan {

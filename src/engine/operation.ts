@@ -87,8 +87,16 @@ export class Operation {
     return nodes.filter((n) => n.tags[TAG.stack] === this.stack.stack).sort((a, b) => a.group.localeCompare(b.group) || a.name.localeCompare(b.name));
   }
 
+  private unlock: (() => Promise<void>) | undefined;
+
+  /** Hold the stack's operator lock (when the provider has one) until close(). */
+  async lock(operation: string): Promise<void> {
+    this.unlock = await this.provider.lockStack?.(this.stack.stack, `forklift ${operation} (pid ${process.pid}, since ${new Date().toISOString()})`);
+  }
+
   async close(): Promise<void> {
     await this.pool.closeAll();
+    await this.unlock?.();
     if (this.ownsProvider) await this.provider.close?.();
   }
 }
@@ -97,10 +105,14 @@ export function toRef(info: NodeInfo, group: GroupSpec): NodeRef {
   return { id: info.id, name: info.name, group: info.group, address: info.address, roles: group.roles };
 }
 
-/** Run `fn` with an open operation and always release it. */
-export async function withOperation<R>(stack: StackConfig, options: OperationOptions, fn: (op: Operation) => Promise<R>): Promise<R> {
+/**
+ * Run `fn` with an open operation and always release it. An operation that changes the
+ * stack names itself in `lockAs` and holds the stack's operator lock throughout.
+ */
+export async function withOperation<R>(stack: StackConfig, options: OperationOptions, fn: (op: Operation) => Promise<R>, lockAs?: string): Promise<R> {
   const op = await Operation.open(stack, options);
   try {
+    if (lockAs) await op.lock(lockAs);
     return await fn(op);
   } finally {
     await op.close();

@@ -63,6 +63,12 @@ export interface Provider {
   tagNode(node: NodeInfo, tags: Tags, signal?: AbortSignal): Promise<void>;
   /** Check a node spec can be satisfied before anything is created (image exists, sizes fit). Throws a ProviderError naming what exists. */
   validate?(group: string, spec: NodeSpec): Promise<void>;
+  /**
+   * Take the stack's operator lock for a changing operation, so that two operators do
+   * not converge one stack at once; resolves with its release. Throws a ProviderError
+   * naming the holder when someone else has it. Providers without a lock leave it out.
+   */
+  lockStack?(stack: string, holder: string): Promise<() => Promise<void>>;
   /** Release connections, timers. */
   close?(): Promise<void>;
 }

@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import type { OperationResult } from '../../src/index.ts';
-import { forklift, ssh, stackDir } from './helpers.ts';
+import { spawn } from 'node:child_process';
+import { BIN, forklift, leftovers, ssh, stackDir } from './helpers.ts';
 
 const stack = `tfail${process.pid}`;
 const slowStack = `tslow${process.pid}`;
@@ -25,6 +26,27 @@ describe('a failing action', { concurrency: false }, () => {
   after(async () => {
     await forklift(['destroy', '-q'], dir);
     await forklift(['destroy', '-q'], slowDir);
+  });
+
+  it('a second operator is refused while a converge holds the stack; SIGKILL frees the lock', async () => {
+    const first = spawn(process.execPath, [BIN, 'converge', '--timeout', '60', 'slow=1'], { cwd: slowDir, stdio: ['ignore', 'ignore', 'pipe'] });
+    const exited = new Promise((done) => first.on('exit', done));
+    let progress = '';
+    await new Promise<void>((done, fail) => {
+      first.stderr!.on('data', (d) => {
+        progress += d;
+        if (progress.includes('» configure')) done();
+      });
+      first.on('exit', () => fail(new Error(`converge ended early:\n${progress}`)));
+    });
+    const second = await forklift(['lift'], slowDir);
+    assert.equal(second.code, 1);
+    assert.match(second.stderr, new RegExp(`^forklift: local: stack ${slowStack} is locked by forklift converge \\(pid ${first.pid}, since [^)]+\\); wait for it to finish`));
+    first.kill('SIGKILL');
+    await exited;
+    const after = await forklift(['destroy', '-q'], slowDir);
+    assert.equal(after.code, 0, after.stderr);
+    assert.deepEqual(leftovers(slowStack), { containers: [], processes: [] });
   });
 
   it('a phase script that runs past --timeout is stopped and fails its node', async () => {

@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import type { OperationResult } from '../../src/index.ts';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
-const BIN = join(ROOT, 'bin/forklift.js');
+export const BIN = join(ROOT, 'bin/forklift.js');
 const KEY = '/var/lib/forklift/ssh/id_ed25519';
 
 export interface CliRun {

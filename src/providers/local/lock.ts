@@ -25,3 +25,26 @@ export async function withLock<T>(file: string, fn: () => Promise<T>): Promise<T
     await released;
   }
 }
+
+/**
+ * Take the lock without waiting: resolves with its release, or with undefined when
+ * another process holds it.
+ */
+export async function tryLock(file: string): Promise<(() => Promise<void>) | undefined> {
+  mkdirSync(dirname(file), { recursive: true });
+  const child = spawn('flock', ['-n', '-x', file, 'sh', '-c', 'echo locked; exec cat >/dev/null'], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const got = await new Promise<boolean>((resolve, reject) => {
+    child.on('error', (err) => reject(new ProviderError('local', `flock ${file}: ${err.message}`)));
+    child.on('exit', () => resolve(false));
+    child.stdout.once('data', () => resolve(true));
+  });
+  if (!got) return undefined;
+  child.removeAllListeners('exit');
+  const released = new Promise<void>((resolve) => child.on('close', () => resolve()));
+  return async () => {
+    child.stdin.end();
+    await released;
+  };
+}

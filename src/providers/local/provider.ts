@@ -11,6 +11,7 @@ import { applyFirewall } from './firewall.ts';
 import { prepareHost, teardownHost } from './host.ts';
 import { ensureImage, resolveImage } from './image.ts';
 import { ensureClientKey } from './keys.ts';
+import { stackLock } from './stacklock.ts';
 import { withLock } from './lock.ts';
 import { containerName } from './naming.ts';
 import { defineNode, deltaDir, destroyContainer, markReady, NAME_TAG, readNode, startNode } from './node.ts';
@@ -92,6 +93,8 @@ export function createProvider(options: LocalProviderOptions = {}): LocalProvide
     async validate(group, spec) {
       check(group, spec);
     },
+
+    lockStack: stackLock,
 
     async listNodes(stack) {
       const { privateKey } = await ensureClientKey();

@@ -1,0 +1,29 @@
+// The operator lock of a stack on this machine: an flock(1) lock file per stack, so it
+// dies with its holder (even on SIGKILL), plus a note of who holds it for the message
+// another operator sees.
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ProviderError } from '../../errors.ts';
+import { tryLock } from './lock.ts';
+import { STATE_DIR } from './paths.ts';
+
+const lockFile = (stack: string) => join(STATE_DIR, 'locks', `${stack}.lock`);
+
+export async function stackLock(stack: string, holder: string): Promise<() => Promise<void>> {
+  const file = lockFile(stack);
+  const release = await tryLock(file);
+  if (!release) {
+    let who = 'another forklift process';
+    try {
+      who = readFileSync(`${file}.holder`, 'utf8').trim() || who;
+    } catch {
+      // the holder has not written its note yet
+    }
+    throw new ProviderError('local', `stack ${stack} is locked by ${who}; wait for it to finish (the lock ends with its process)`);
+  }
+  writeFileSync(`${file}.holder`, `${holder}\n`);
+  return async () => {
+    rmSync(`${file}.holder`, { force: true });
+    await release();
+  };
+}
