@@ -1,0 +1,69 @@
+// The hosts provider on machines that already exist (here: two local nodes made outside
+// forklift's stack): converge bootstraps them once and configures them, tags live on the
+// hosts, and asking for more machines than listed is refused by name.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { NodeListing, OperationResult } from '../../src/index.ts';
+import { createProvider } from '../../src/providers/local/index.ts';
+import type { NodeInfo } from '../../src/providers/types.ts';
+import { forklift, ssh, stackDir } from './helpers.ts';
+
+const machines = `thm${process.pid}`;
+const stack = `thosts${process.pid}`;
+const local = createProvider();
+let hosts: NodeInfo[] = [];
+let dir = '';
+
+describe('hosts provider on existing machines', { concurrency: false }, () => {
+  before(async () => {
+    hosts = await Promise.all(
+      ['m1', 'm2'].map((name) => local.createNode({ stack: machines, group: 'machines', name, nodeSpec: {}, tags: { 'forklift-stack': machines, 'forklift-group': 'machines' } })),
+    );
+    dir = stackDir(`import { defineConfig, file, groupSpec, plan } from 'forklift';
+export default defineConfig({
+  stack: '${stack}',
+  provider: { name: 'hosts', hosts: [
+    ${hosts.map((h, i) => `{ host: '${h.address}', group: 'app', name: 'app-${i + 1}', privateKeyPath: '/var/lib/forklift/ssh/id_ed25519' }`).join(',\n    ')},
+  ] },
+  groups: [groupSpec('app', { phases: {
+    bootstrap: plan(file('/root/bootstrapped', { content: 'once\\n' })),
+    configure: plan((ctx) => file('/root/role', { content: ctx.node.name + '\\n' })),
+  } })],
+});
+`);
+  });
+
+  after(async () => {
+    for (const h of hosts) await local.destroyNode(h);
+  });
+
+  it('converge bootstraps each host once and configures it; tags live on the hosts', async () => {
+    const run = await forklift(['converge', '--json', '-q', 'app=2'], dir);
+    assert.equal(run.code, 0, run.stderr + run.stdout);
+    const result = JSON.parse(run.stdout) as OperationResult;
+    assert.deepEqual(result.nodes.map((n) => [n.name, n.created, n.ok]), [['app-1', false, true], ['app-2', false, true]]);
+    for (const n of result.nodes) {
+      assert.deepEqual(n.actions.map((a) => `${a.phase}: ${a.name} ${a.status}`), ['bootstrap: file /root/bootstrapped changed', 'configure: file /root/role changed']);
+    }
+    for (const [i, h] of hosts.entries()) {
+      assert.equal(ssh(h.address, 'cat /root/role').stdout, `app-${i + 1}\n`);
+      assert.match(ssh(h.address, `cat /var/lib/forklift/tags/${stack}.json`).stdout, /"forklift-bootstrapped":"true"/);
+    }
+    const listed = JSON.parse((await forklift(['nodes', '--json'], dir)).stdout) as NodeListing[];
+    assert.deepEqual(listed.map((n) => [n.name, n.group, n.tags['forklift-bootstrapped']]), [['app-1', 'app', 'true'], ['app-2', 'app', 'true']]);
+  });
+
+  it('a second converge runs no bootstrap and changes nothing', async () => {
+    const run = await forklift(['converge', '--json', '-q', 'app=2'], dir);
+    assert.equal(run.code, 0, run.stderr);
+    const result = JSON.parse(run.stdout) as OperationResult;
+    assert.equal(result.changed, 0);
+    assert.ok(result.nodes.every((n) => n.actions.every((a) => a.phase === 'configure')));
+  });
+
+  it('more machines than listed are refused, naming the group and how many it has', async () => {
+    const run = await forklift(['converge', 'app=3'], dir);
+    assert.equal(run.code, 1);
+    assert.match(run.stdout + run.stderr, /cannot create machines: group app lists 2 hosts; converge it to at most 2/);
+  });
+});
