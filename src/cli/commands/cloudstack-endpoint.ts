@@ -1,8 +1,6 @@
 import { Command } from 'commander';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { loadCredentials, saveCredentials } from '../../providers/cloudstack/endpoint/credentials.ts';
-import { startEndpoint } from '../../providers/cloudstack/endpoint/server.ts';
 
 interface Flags {
   port: string;
@@ -38,6 +36,9 @@ export function cloudstackEndpointCommand(): Command {
         failDeployJobs: int(flags.failDeployJobs),
         dropEvery: int(flags.dropEvery),
       };
+      // Loaded here, not at start-up: every other command would pay for the server.
+      const { loadCredentials, saveCredentials } = await import('../../providers/cloudstack/endpoint/credentials.ts');
+      const { startEndpoint } = await import('../../providers/cloudstack/endpoint/server.ts');
       const creds = loadCredentials(flags.dataFile, { apiKey: process.env.CLOUDSTACK_KEY, secretKey: process.env.CLOUDSTACK_SECRET });
       const endpoint = await startEndpoint({
         port: Number(flags.port),
