@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { parseSpec } from '../spec/validate.ts';
-import { Cmd, Secret, raw, sh, lines } from '../shell/sh.ts';
+import { Cmd, Secret, quote, raw, sh, lines } from '../shell/sh.ts';
 import { ownershipSchema, ownershipSteps, normalMode } from './ownership.ts';
 import { action, defineAction, type Action } from './types.ts';
 
@@ -41,6 +41,8 @@ export const fileAction = defineAction<FileArgs>({
       sh`[ "$(sha256sum <${path} 2>/dev/null)" = ${`${shownDigest}  -`} ]`.shown,
     );
     const apply = lines(
+      // Whatever step fails, no half-written file is left beside the real one.
+      sh`trap ${`rm -f ${quote(tmp)}`} EXIT`,
       sh`mkdir -p "$(dirname ${path})"`,
       sh`printf '%s' ${args.content} >${tmp}`,
       args.owner !== undefined ? sh`chown ${args.owner} ${tmp}` : undefined,

@@ -22,7 +22,8 @@ export interface UserArgs extends UserOptions {
 export const userAction = defineAction<UserArgs>({
   kind: 'user',
   render({ name, home, shell, system, groups }) {
-    const create = sh`useradd ${[
+    // A group of the same name may exist already (useradd refuses that by default): join it.
+    const create = sh`useradd $(getent group ${name} >/dev/null && echo --gid ${name}) ${[
       ...(system ? ['--system'] : []),
       ...(home !== undefined ? ['--home-dir', home] : []),
       ...(shell !== undefined ? ['--shell', shell] : []),

@@ -7,8 +7,9 @@ import type { StackNode } from './operation.ts';
 
 const waitForCloudInit = execChecked(
   'wait for cloud-init',
-  // runcmd failures only show in the status detail and result.json; print both.
-  'if ! cloud-init status --wait >/dev/null 2>&1; then cloud-init status --long >&2 || true; cat /run/cloud-init/result.json >&2 2>/dev/null || true; exit 1; fi',
+  // A failure shows in the user data's own output and in cloud-init's status detail:
+  // print the output's tail, then the status, so the error's last lines say what failed.
+  'if ! cloud-init status --wait >/dev/null 2>&1; then tail -n 15 /var/log/cloud-init-output.log >&2 2>/dev/null || true; cloud-init status --long >&2 || true; exit 1; fi',
   { unless: '[ -e /etc/cloud/cloud-init.disabled ] || ! command -v cloud-init >/dev/null 2>&1' },
 );
 

@@ -33,6 +33,8 @@ const hostile = file(`${DIR}/it's $(x)`, { content: HOSTILE, owner: 'fl-e2e', gr
 const configure = plan(
   packages('tree'),
   user('fl-e2e', { shell: '/bin/sh', groups: ['adm'] }),
+  // Debian has a 'staff' group but no such user: the user joins the existing group.
+  user('staff'),
   directory(DIR, { owner: 'fl-e2e', mode: '0750' }),
   hostile,
   symlink(`${DIR}/link`, "it's $(x)"),
@@ -82,7 +84,7 @@ describe('every action on a real node', { concurrency: false, timeout: 15 * 60_0
     await destroy(stack);
   });
 
-  const labels = ['packages tree', 'user fl-e2e', `directory ${DIR}`, hostile.label, `symlink ${DIR}/link -> it's $(x)`, 'make doomed', `absent ${DIR}/doomed`, unitFile.label, 'daemon-reload', 'service fl-e2e', 'service fl-e2e restarted'];
+  const labels = ['packages tree', 'user fl-e2e', 'user staff', `directory ${DIR}`, hostile.label, `symlink ${DIR}/link -> it's $(x)`, 'make doomed', `absent ${DIR}/doomed`, unitFile.label, 'daemon-reload', 'service fl-e2e', 'service fl-e2e restarted'];
 
   test('the first run changes every action, in plan order', () => {
     const node = first.nodes[0]!;
@@ -96,6 +98,7 @@ describe('every action on a real node', { concurrency: false, timeout: 15 * 60_0
   test('the node is in the state the actions describe', () => {
     assert.equal(ssh(address, `command -v tree`).toString().trim(), '/usr/bin/tree');
     assert.match(ssh(address, 'id -nG fl-e2e; getent passwd fl-e2e | cut -d: -f7').toString(), /\badm\b[\s\S]*\n\/bin\/sh\n$/);
+    assert.equal(ssh(address, 'id -gn staff').toString(), 'staff\n');
     assert.equal(ssh(address, sh`stat -c '%U %a' ${DIR}`.text).toString(), 'fl-e2e 750\n');
     assert.deepEqual(ssh(address, sh`cat ${`${DIR}/it's $(x)`}`.text), Buffer.from(HOSTILE, 'utf8'));
     assert.deepEqual(ssh(address, sh`cat ${`${DIR}/link`}`.text), Buffer.from(HOSTILE, 'utf8'));
