@@ -3,13 +3,13 @@
 // with hostile content, run for real on this host through the phase script.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { after, describe, test } from 'node:test';
 import fc from 'fast-check';
-import { file } from '../../src/actions/file.ts';
+import { absent, directory, execChecked, file, symlink } from '../../src/actions/index.ts';
 import { planContext } from '../../src/engine/phase.ts';
 import { buildPhaseScript } from '../../src/engine/script.ts';
 import { parseRecords, RUN_FROM_STDIN } from '../../src/shell/script.ts';
@@ -138,6 +138,50 @@ describe('file action on this host, hostile content', () => {
         assert.equal((await runFile(path, content, '0644')).status, 'changed');
         assert.deepEqual(readFileSync(path), Buffer.from(content, 'utf8'));
         assert.equal((await runFile(path, content, '0644')).status, 'ok');
+      }),
+      { numRuns: 40 },
+    );
+  });
+});
+
+describe('hostile paths through every path-taking action, run on this host', () => {
+  const target = { node: { name: 'local', group: 'g', address: '127.0.0.1' }, os: { family: 'debian', version: '12' } };
+  const ref = { id: 'local', name: 'local', group: 'g', address: '127.0.0.1', roles: [] };
+  const dir = mkdtempSync(join(tmpdir(), 'fl-paths-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** A file name: no NUL or '/', not . or .., at most 200 bytes, and valid UTF-8 (names come back from the file system as UTF-8). */
+  const segment = noNul.filter((s) => s !== '' && s !== '.' && s !== '..' && !s.includes('/') && Buffer.byteLength(s) <= 200 && Buffer.from(s).toString() === s);
+
+  async function run(item: Parameters<typeof plan>[0]) {
+    const { script } = await buildPhaseScript(plan(item), planContext('s', 'configure', ref, [ref]), target);
+    const out = spawnSync('sh', ['-c', RUN_FROM_STDIN], { input: script.text });
+    assert.equal(out.status, 0, out.stderr.toString() + out.stdout.toString());
+    return parseRecords(out.stdout).records.map((r) => r.status);
+  }
+
+  test('directory, file, symlink, execChecked(creates) and absent act on exactly the named path: changed, then ok', async () => {
+    let n = 0;
+    await fc.assert(
+      fc.asyncProperty(segment, async (seg) => {
+        const base = join(dir, `case${n++}`);
+        const path = join(base, seg);
+        const actions = [
+          directory(path, { mode: '0750' }),
+          file(join(path, 'f'), { content: seg }),
+          symlink(join(base, 'link'), seg),
+          execChecked('mark', sh`touch ${join(path, 'made')}`, { creates: join(path, 'made') }),
+        ];
+        assert.deepEqual(await run(actions), ['changed', 'changed', 'changed', 'changed']);
+        assert.deepEqual(readdirSync(base).sort(), ['link', seg].sort());
+        assert.equal(statSync(path).mode & 0o7777, 0o750);
+        assert.equal(readFileSync(join(path, 'f'), 'utf8'), seg);
+        assert.equal(readlinkSync(join(base, 'link')), seg);
+        assert.deepEqual(readdirSync(path).sort(), ['f', 'made']);
+        assert.deepEqual(await run(actions), ['ok', 'ok', 'ok', 'ok']);
+        assert.deepEqual(await run(absent(path)), ['changed']);
+        assert.deepEqual(readdirSync(base), ['link']);
+        assert.deepEqual(await run(absent(path)), ['ok']);
       }),
       { numRuns: 40 },
     );
