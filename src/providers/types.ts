@@ -69,6 +69,11 @@ export interface Provider {
    * naming the holder when someone else has it. Providers without a lock leave it out.
    */
   lockStack?(stack: string, holder: string): Promise<() => Promise<void>>;
+  /**
+   * Remove a lock left by a holder that died without releasing it (where the lock does
+   * not end with its process). Resolves with the former holder, or undefined when unlocked.
+   */
+  breakLock?(stack: string): Promise<string | undefined>;
   /** Release connections, timers. */
   close?(): Promise<void>;
 }

@@ -131,6 +131,23 @@ describe('cloudstack provider against the endpoint', () => {
   };
   let node: NodeInfo;
 
+  test('the stack lock lives in the cloud: a second operator is refused by name; unlock clears a dead holder', async () => {
+    const a = provider();
+    const b = provider();
+    const release = await a.lockStack!('lk', 'forklift converge (pid 1, since t)');
+    await assert.rejects(
+      b.lockStack!('lk', 'forklift lift (pid 2, since t)'),
+      /^ProviderError: cloudstack: stack lk is locked by forklift converge \(pid 1, since t\) \[[0-9a-f]{8}\]; wait for it to finish, or, if that run died, run forklift unlock$/,
+    );
+    await release();
+    await b.lockStack!('lk', 'forklift lift (pid 2, since t)');
+    // b dies without releasing: its lock stays until someone breaks it
+    assert.match((await a.breakLock!('lk')) ?? '', /^forklift lift \(pid 2, since t\) \[[0-9a-f]{8}\]$/);
+    assert.equal(await a.breakLock!('lk'), undefined);
+    const groups = await client.list<{ name: string }>('listSecurityGroups');
+    assert.ok(!groups.some((g) => g.name.startsWith('forklift.lock.')), 'no lock group is left');
+  });
+
   test('a spec the cloud cannot meet is refused with what it offers, before anything is created', async () => {
     const p = provider();
     await assert.rejects(p.validate!('web', { image: { osFamily: 'ubuntu', osVersionMatches: '12.04' } }), /no template matches ubuntu.*Debian 12/);

@@ -25,6 +25,7 @@ export default defineConfig({ stack: 'cli-errors', groups: [groupSpec('web', { p
     [['converge', 'web=x'], /^forklift: count "x" for group "web" is not a whole number/],
     [['converge', '-f', 'missing.ts', 'web=1'], /^forklift: missing\.ts: file not found\n$/],
     [['lift', '--phase', 'deploy'], /^forklift: phase deploy: no group defines this phase; defined: configure\n$/],
+    [['unlock'], /^forklift: local: the stack lock ends with the process that holds it; there is nothing to unlock\n$/],
   ];
   for (const [args, expected] of cases) {
     it(args.join(' '), async () => {

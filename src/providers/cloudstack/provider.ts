@@ -5,6 +5,7 @@ import { inboundPorts, type NodeSpec } from '../../spec/node.ts';
 import { TAG, type CreateNodeRequest, type NodeInfo, type Provider, type Tags } from '../types.ts';
 import { CloudStackClient, sleep } from './client.ts';
 import { Cloud, displayName, type Catalog } from './cloud.ts';
+import { breakLock, lockStack } from './lock.ts';
 import { CloudStackError } from './errors.ts';
 import { defaultKeyDir, localStackKey, registerKey, type StackKey } from './keys.ts';
 import { resolveOptions, type CloudStackProviderOptions } from './options.ts';
@@ -111,6 +112,9 @@ export function createProvider(input: CloudStackProviderOptions = {}): Provider 
 
   return {
     name: 'cloudstack',
+
+    lockStack: (stack, holder) => lockStack(client, stack, holder),
+    breakLock: (stack) => breakLock(client, stack),
 
     async validate(group, spec) {
       encodeUserData(spec, `group ${group}`);

@@ -1,0 +1,48 @@
+// The stack's operator lock, kept in the cloud itself so that operators on different
+// machines see it: a security group named forklift.lock.<stack> (a dot never appears in
+// stack or group names, so it cannot clash with a group's security group). Creating it
+// is atomic (a second create fails); its description names the holder. Release deletes
+// it. A holder killed with SIGKILL leaves it behind: `forklift unlock` removes it.
+import { randomBytes } from 'node:crypto';
+import { ProviderError } from '../../errors.ts';
+import type { CloudStackClient } from './client.ts';
+
+interface Group {
+  id: string;
+  name: string;
+  description?: string;
+}
+
+export const lockName = (stack: string) => `forklift.lock.${stack}`;
+
+async function findLock(client: CloudStackClient, stack: string, signal?: AbortSignal): Promise<Group | undefined> {
+  const name = lockName(stack);
+  return (await client.list<Group>('listSecurityGroups', { securitygroupname: name }, signal)).find((g) => g.name === name);
+}
+
+export async function lockStack(client: CloudStackClient, stack: string, holder: string): Promise<() => Promise<void>> {
+  const name = lockName(stack);
+  // A token tells our own lock from another's when the create's answer was lost.
+  const description = `${holder} [${randomBytes(4).toString('hex')}]`;
+  try {
+    await client.call('createSecurityGroup', { name, description });
+  } catch (err) {
+    const held = await findLock(client, stack);
+    if (!held) throw err;
+    if (held.description !== description) {
+      throw new ProviderError('cloudstack', `stack ${stack} is locked by ${held.description ?? 'another operator'}; wait for it to finish, or, if that run died, run forklift unlock`);
+    }
+  }
+  return async () => {
+    const held = await findLock(client, stack);
+    if (held?.description === description) await client.call('deleteSecurityGroup', { id: held.id });
+  };
+}
+
+/** Remove the lock whoever holds it; returns its holder, or undefined when there was none. */
+export async function breakLock(client: CloudStackClient, stack: string): Promise<string | undefined> {
+  const held = await findLock(client, stack);
+  if (!held) return undefined;
+  await client.call('deleteSecurityGroup', { id: held.id });
+  return held.description ?? '(unknown holder)';
+}
