@@ -2,6 +2,7 @@
 // `check` (read-only) and, only when the check fails, `apply`; the block then writes a
 // length-prefixed record of its status, exit code, stdout and stderr to the script's
 // stdout, so any bytes an action prints come back intact and attributed to it.
+import { createHash } from 'node:crypto';
 import { Cmd, lines, raw, sh } from './sh.ts';
 
 export interface Block {
@@ -55,20 +56,35 @@ function renderStep(index: number, step: { check?: Cmd; apply: Cmd }, mode: Scri
   );
 }
 
-function renderBlock(block: Block, index: number, mode: ScriptMode): Cmd {
+/**
+ * Handlers are not lost when a later action fails (Ansible's #4766): when a trigger
+ * changes, a marker for each of its handlers is left on the node, and a handler runs
+ * when its trigger changed in this run OR its marker is there; it removes the marker
+ * once it has run. So a failed run's pending reload still happens on the next run.
+ */
+const PENDING_DIR = '${FORKLIFT_PENDING:-/var/lib/forklift/pending}';
+const pendingKey = (label: string) => createHash('sha256').update(label).digest('hex').slice(0, 16);
+
+function renderBlock(block: Block, index: number, mode: ScriptMode, notify: readonly string[]): Cmd {
+  const apply = mode === 'apply';
+  const marks = apply && notify.length ? raw(`if [ "$fl_c${index}" = 1 ]; then mkdir -p "$fl_pending" && touch ${notify.map((k) => `"$fl_pending/${k}"`).join(' ')}; fi`) : undefined;
+  const own = block.onChangeOf?.length ? pendingKey(block.label) : undefined;
   const body = lines(
     ...block.steps.map((step) => renderStep(index, step, mode)),
-    raw(`if [ "$fl_c${index}" = 1 ]; then fl_report ${index} ${mode === 'check' ? 'would-change' : 'changed'} 0; else fl_report ${index} ok 0; fi`),
+    raw(`if [ "$fl_c${index}" = 1 ]; then fl_report ${index} ${apply ? 'changed' : 'would-change'} 0; else fl_report ${index} ok 0; fi`),
+    marks,
+    apply && own ? raw(`rm -f "$fl_pending/${own}"`) : undefined,
   );
   const header = lines(raw(`# ${index}: ${block.label.replaceAll('\n', ' ')}`), raw(`fl_begin; fl_c${index}=0`));
-  if (!block.onChangeOf?.length) return lines(header, body);
-  const cond = block.onChangeOf.map((i) => `[ "$fl_c${i}" = 1 ]`).join(' || ');
+  if (!own) return lines(header, body);
+  const cond = [...block.onChangeOf!.map((i) => `[ "$fl_c${i}" = 1 ]`), `[ -e "$fl_pending/${own}" ]`].join(' || ');
   return lines(header, raw(`if ${cond}; then`), body, raw(`else fl_report ${index} skipped 0; fi`));
 }
 
 /** The whole phase script for one node. */
 export function renderScript(blocks: readonly Block[], mode: ScriptMode = 'apply'): Cmd {
-  return lines(raw(PRELUDE), ...blocks.map((b, i) => renderBlock(b, i, mode)), raw('exit 0'));
+  const notify = blocks.map((_, i) => blocks.filter((b) => b.onChangeOf?.includes(i)).map((b) => pendingKey(b.label)));
+  return lines(raw(PRELUDE), raw(`fl_pending=${PENDING_DIR}`), ...blocks.map((b, i) => renderBlock(b, i, mode, notify[i]!)), raw('exit 0'));
 }
 
 /** How the node runs a script it receives on stdin: saved first, so no command can read the script as its input. */

@@ -1,7 +1,7 @@
 // The phase script run for real by sh on this host: records, failure, handlers, check mode.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -11,6 +11,8 @@ import { raw, sh } from '../../src/shell/sh.ts';
 const dir = mkdtempSync(join(tmpdir(), 'fl-script-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 const at = (name: string) => join(dir, name);
+// Pending-handler markers go here, not into this machine's /var/lib/forklift.
+process.env.FORKLIFT_PENDING = at('pending');
 
 function run(blocks: Block[], mode: ScriptMode = 'apply') {
   const out = spawnSync('sh', ['-c', RUN_FROM_STDIN], { input: renderScript(blocks, mode).text });
@@ -66,6 +68,24 @@ describe('phase script', () => {
     );
     assert.ok(!existsSync(at('h-fine')));
     assert.ok(existsSync(at('h-changes')) && existsSync(at('h-either')));
+  });
+
+  test('a handler whose trigger changed is not lost when a later action fails: it runs on the next run', () => {
+    const trigger = (content: string): Block => ({ label: 'config', steps: [{ check: sh`[ "$(cat ${at('cfg')} 2>/dev/null)" = ${content} ]`, apply: sh`printf %s ${content} >${at('cfg')}` }] });
+    const reload: Block = { label: 'reload', steps: [{ apply: sh`echo reloaded >>${at('reloads')}` }], onChangeOf: [0] };
+    const gate = (ok: boolean): Block => ({ label: 'gate', steps: [{ apply: raw(ok ? 'true' : 'exit 4') }] });
+    // the config changes, then the gate fails before the handler's turn
+    const failed = run([trigger('v2'), gate(false), reload]);
+    assert.equal(failed.exitCode, 4);
+    assert.deepEqual(failed.records.map((x) => x.status), ['changed', 'failed']);
+    assert.ok(!existsSync(at('reloads')));
+    // next run: the config is already right, yet the reload it owed runs, once
+    const next = run([trigger('v2'), gate(true), reload]);
+    assert.deepEqual(next.records.map((x) => x.status), ['ok', 'changed', 'changed']);
+    assert.equal(readFileSync(at('reloads'), 'utf8'), 'reloaded\n');
+    const after = run([trigger('v2'), gate(true), reload]);
+    assert.deepEqual(after.records.map((x) => x.status), ['ok', 'changed', 'skipped']);
+    assert.equal(readFileSync(at('reloads'), 'utf8'), 'reloaded\n');
   });
 
   test('output that contains the record marker is attributed to its action, not parsed as a record', () => {

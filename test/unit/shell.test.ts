@@ -22,6 +22,9 @@ const noNul = fc
   .oneof(fc.string({ unit: 'binary' }), fc.string({ unit: fc.constantFrom(...HOSTILE), maxLength: 40 }))
   .filter((s) => !s.includes('\0'));
 
+// Pending-handler markers of scripts run here go to a temp dir, not this machine's /var/lib/forklift.
+process.env.FORKLIFT_PENDING = mkdtempSync(join(tmpdir(), 'fl-pending-'));
+
 function runSh(cmd: Cmd): Buffer {
   return execFileSync('sh', ['-c', cmd.text]);
 }
