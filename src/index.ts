@@ -16,6 +16,7 @@ export { lift, check, type LiftOptions } from './engine/lift.ts';
 export { nodes, type NodeListing } from './engine/nodes.ts';
 export { destroy, type DestroyOptions } from './engine/destroy.ts';
 export { unlock, type UnlockResult } from './engine/unlock.ts';
+export { ssh, type SshOptions } from './engine/ssh.ts';
 export { exec, type ExecOptions, type ExecResult, type ExecNodeResult } from './engine/exec.ts';
 export type { OperationOptions } from './engine/operation.ts';
 export type { ForkliftEvent, EventListener } from './engine/events.ts';

@@ -9,6 +9,7 @@ import { destroyCommand } from './commands/destroy.ts';
 import { execCommand } from './commands/exec.ts';
 import { liftCommand } from './commands/lift.ts';
 import { nodesCommand } from './commands/nodes.ts';
+import { sshCommand } from './commands/ssh.ts';
 import { unlockCommand } from './commands/unlock.ts';
 
 export function program(): Command {
@@ -21,6 +22,7 @@ export function program(): Command {
     .addCommand(checkCommand())
     .addCommand(nodesCommand())
     .addCommand(execCommand())
+    .addCommand(sshCommand())
     .addCommand(destroyCommand())
     .addCommand(unlockCommand())
     .addCommand(cloudstackEndpointCommand());

@@ -77,6 +77,18 @@ describe('webfarm on local nodes', { concurrency: false }, () => {
     assert.equal(ssh(web.address, `cat ${index}`).stdout, `<h1>served by ${web.name}</h1>\n`);
   });
 
+  it('ssh runs a command on one node, by name, with its host key pinned', async () => {
+    const web = byGroup(first, 'web')[0]!;
+    const run = await forklift(['ssh', web.name, '--', 'cat', '/var/www/web/index.html'], dir);
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout, `<h1>served by ${web.name}</h1>\n`);
+    const exitCode = await forklift(['ssh', web.name, '--', 'exit 7'], dir);
+    assert.equal(exitCode.code, 7);
+    const unknown = await forklift(['ssh', 'web-nope'], dir);
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, new RegExp(`^forklift: node web-nope: not in stack ${stack}; its nodes: lb-`));
+  });
+
   it('a port not in inboundPorts is unreachable from the host while 80 is reachable', async () => {
     const web = byGroup(first, 'web')[0]!;
     assert.equal(ssh(web.address, 'setsid python3 -m http.server 8080 >/dev/null 2>&1 </dev/null & sleep 1; curl -s -o /dev/null -w %{http_code} http://127.0.0.1:8080/').stdout, '200');

@@ -44,7 +44,7 @@ describe('public API', () => {
 
   test('every CLI verb is an exported library function, and the reference lists it', () => {
     const verbs = verbCommands().map((c) => c.name()).sort();
-    assert.deepEqual(verbs, ['check', 'converge', 'destroy', 'exec', 'lift', 'nodes', 'unlock']);
+    assert.deepEqual(verbs, ['check', 'converge', 'destroy', 'exec', 'lift', 'nodes', 'ssh', 'unlock']);
     for (const verb of verbs) {
       assert.equal(typeof (api as Record<string, unknown>)[verb], 'function', `forklift ${verb} has no library function`);
       assert.match(reference, new RegExp(`\\| \`${verb}\\(.*\\| \`forklift ${verb} `), `docs/reference.md has no row for ${verb}`);
@@ -62,6 +62,7 @@ describe('public API', () => {
       nodes: {},
       destroy: {},
       unlock: {},
+      ssh: {},
     };
     for (const cmd of verbCommands()) {
       for (const opt of cmd.options) {
