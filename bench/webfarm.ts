@@ -2,138 +2,25 @@
 // floor for the same work (one plain POSIX shell script per node over one `ssh`, all at once).
 // Prints a markdown table (median, min, max over the runs). Every node made is destroyed,
 // also on failure or Ctrl-C.
-//   npx tsx bench/webfarm.ts [--runs N] [--skip-forklift] [--skip-floor]
-import { spawn } from 'node:child_process';
+//   npx tsx bench/webfarm.ts [--runs N] [--skip-forklift] [--skip-floor] [--with-ansible]
+// --with-ansible adds the same work done by ansible-playbook (bench/ansible.ts); it needs
+// `apt-get install -y ansible` first.
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
-import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
-import { join, resolve } from 'node:path';
-import { renderConfig } from '../src/crates/haproxy.ts';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { renderSite } from '../src/crates/nginx.ts';
-import { createProvider } from '../src/providers/local/index.ts';
 import type { NodeInfo } from '../src/providers/types.ts';
+import { ansibleRound, requireAnsible } from './ansible.ts';
+import { BIN, cleanupAll, cleanupOnSignals, cleanups, createFarm, destroyFarm, farmHaproxyConfig, log, machineLine, markdown, record, recorded, ROOT, run, sshScript, untilServing, type Run } from './lib.ts';
 
-const ROOT = resolve(import.meta.dirname, '..');
-const BIN = join(ROOT, 'bin/forklift.js');
-const KEY = '/var/lib/forklift/ssh/id_ed25519';
 const EXAMPLE = join(ROOT, 'examples/webfarm/forklift.config.ts');
 
 const args = process.argv.slice(2);
 const flag = (name: string) => args.includes(name);
 const runsArg = args.indexOf('--runs');
 const RUNS = runsArg >= 0 ? Number(args[runsArg + 1]) : 3;
-const log = (m: string) => process.stderr.write(`[bench] ${m}\n`);
-
-// ---------- cleanup: every stack made is destroyed, also on failure / Ctrl-C ----------
-const cleanups = new Map<string, () => Promise<void>>();
-async function cleanupAll(): Promise<void> {
-  for (const [name, fn] of [...cleanups]) {
-    try {
-      await fn();
-    } catch (e) {
-      log(`cleanup ${name} failed: ${(e as Error).message}`);
-    }
-    cleanups.delete(name);
-  }
-}
-for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(sig, () => {
-    log(`${sig}: cleaning up`);
-    void cleanupAll().finally(() => process.exit(130));
-  });
-}
-
-// ---------- process helpers ----------
-interface Run {
-  code: number;
-  ms: number;
-  stdout: string;
-  stderr: string;
-  /** stderr lines with ms since spawn. */
-  lines: { t: number; line: string }[];
-}
-
-function run(cmd: string, argv: string[], opts: { cwd?: string; input?: string } = {}): Promise<Run> {
-  return new Promise((done) => {
-    const t0 = performance.now();
-    const child = spawn(cmd, argv, { cwd: opts.cwd ?? ROOT, stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    let partial = '';
-    const lines: Run['lines'] = [];
-    child.stdout!.on('data', (d) => (stdout += d));
-    child.stderr!.on('data', (d: Buffer) => {
-      const t = performance.now() - t0;
-      stderr += d;
-      partial += d;
-      const parts = partial.split('\n');
-      partial = parts.pop()!;
-      for (const line of parts) lines.push({ t, line });
-    });
-    if (opts.input !== undefined) child.stdin!.end(opts.input);
-    child.on('close', (code) => done({ code: code ?? 1, ms: performance.now() - t0, stdout, stderr, lines }));
-  });
-}
-
-const SSH_OPTS = ['-i', KEY, '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR', '-o', 'BatchMode=yes', '-o', 'ControlMaster=no', '-o', 'ControlPath=none'];
-/** One ssh process, the script on stdin, run by /bin/sh on the node. */
-const sshScript = (address: string, script: string) => run('ssh', [...SSH_OPTS, `root@${address}`, 'sh -s'], { input: script });
-
-function httpGet(host: string, timeoutMs = 2000): Promise<string> {
-  return new Promise((done, fail) => {
-    const req = request({ host, port: 80, path: '/', agent: false, timeout: timeoutMs }, (res) => {
-      let body = '';
-      res.on('data', (d) => (body += d));
-      res.on('end', () => done(body));
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', fail);
-    req.end();
-  });
-}
-
-/** Poll the lb until 8 successive requests come from all `webs`; ms spent waiting (throws after 60 s). */
-async function untilServing(lb: string, webs: string[]): Promise<number> {
-  const t0 = performance.now();
-  while (performance.now() - t0 < 60_000) {
-    const seen = new Set<string>();
-    try {
-      for (let i = 0; i < 2 * webs.length; i++) {
-        const m = /served by (\S+)</.exec(await httpGet(lb));
-        if (m) seen.add(m[1]!);
-      }
-      if (webs.every((w) => seen.has(w))) return performance.now() - t0;
-    } catch {
-      /* not yet */
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`lb ${lb} not serving all of ${webs.join(' ')} after 60 s`);
-}
-
-// ---------- statistics / table ----------
-const samples = new Map<string, number[]>();
-const order: string[] = [];
-function record(key: string, ms: number): void {
-  if (!samples.has(key)) (samples.set(key, []), order.push(key));
-  samples.get(key)!.push(ms);
-}
-const s = (ms: number) => (ms / 1000).toFixed(ms < 10_000 ? 2 : 1);
-function stats(v: number[]): { med: number; min: number; max: number } {
-  const a = [...v].sort((x, y) => x - y);
-  const med = a.length % 2 ? a[(a.length - 1) / 2]! : (a[a.length / 2 - 1]! + a[a.length / 2]!) / 2;
-  return { med, min: a[0]!, max: a[a.length - 1]! };
-}
-function markdown(): string {
-  const rows = ['| measurement | runs | median s | min s | max s |', '|---|---|---|---|---|'];
-  for (const k of order) {
-    const v = samples.get(k)!;
-    const { med, min, max } = stats(v);
-    rows.push(`| ${k} | ${v.length} | ${s(med)} | ${s(min)} | ${s(max)} |`);
-  }
-  return rows.join('\n');
-}
+cleanupOnSignals();
 
 // ---------- forklift ----------
 function stackDir(stack: string): string {
@@ -252,7 +139,7 @@ systemctl is-active -q nginx
 }
 
 function lbScript(webs: NodeInfo[]): { fresh: string; noop: string } {
-  const cfg = renderConfig('web', { servers: [], port: 80, listenPort: 80, mode: 'http', balance: 'roundrobin' }, webs.map((w) => ({ id: w.id, name: w.name, address: w.address, group: w.group, roles: ['web'] })));
+  const cfg = farmHaproxyConfig(webs);
   return {
     fresh: `set -e
 echo "FLT start $(date +%s%N)" >&2
@@ -276,21 +163,9 @@ systemctl is-active -q haproxy
 
 async function floorRound(i: number): Promise<void> {
   const stack = `bfl${process.pid}r${i}`;
-  const provider = createProvider({ log: (m) => log(m) });
-  const destroyStack = async () => {
-    const left = await provider.listNodes(stack);
-    await Promise.all(left.map((n) => provider.destroyNode(n)));
-  };
-  cleanups.set(stack, destroyStack);
   try {
-    const spec = { network: { inboundPorts: [22, 80, 443] } };
-    const wanted = [{ group: 'lb', name: 'lb-0' }, ...[0, 1, 2, 3].map((k) => ({ group: 'web', name: `web-${k}` }))];
     log(`floor: create 5 nodes (stack ${stack})`);
-    const t0 = performance.now();
-    const nodes = await Promise.all(wanted.map((w) => provider.createNode({ stack, group: w.group, name: w.name, nodeSpec: spec as never, tags: {} })));
-    const tCreate = performance.now() - t0;
-    const lb = nodes.find((n) => n.group === 'lb')!;
-    const webs = nodes.filter((n) => n.group === 'web').sort((a, b) => a.name.localeCompare(b.name));
+    const { nodes, lb, webs, createMs: tCreate } = await createFarm(stack);
     const scripts = new Map<NodeInfo, { fresh: string; noop: string }>([[lb, lbScript(webs)], ...webs.map((w) => [w, webScript(w.name)] as const)]);
 
     const t1 = performance.now();
@@ -326,31 +201,32 @@ async function floorRound(i: number): Promise<void> {
     }
   } finally {
     log(`floor: destroy ${stack}`);
-    await destroyStack();
-    cleanups.delete(stack);
+    await destroyFarm(stack);
   }
 }
 
 async function main(): Promise<void> {
   const started = new Date();
+  const withAnsible = flag('--with-ansible');
+  if (withAnsible) await requireAnsible();
   const loadStart = loadavg();
   try {
     for (let i = 0; i < RUNS; i++) {
       if (!flag('--skip-floor')) await floorRound(i);
       if (!flag('--skip-forklift')) await forkliftRound(i);
+      if (withAnsible) await ansibleRound(i, RUNS);
     }
   } finally {
     await cleanupAll();
   }
-  const load = (l: number[]) => l.map((x) => x.toFixed(1)).join(' ');
   console.log(`## webfarm bench, ${started.toISOString()}, ${RUNS} run(s)\n`);
-  console.log(`${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}; load average at start ${load(loadStart)}, at end ${load(loadavg())}\n`);
+  console.log(`${machineLine(loadStart)}\n`);
   console.log(markdown());
 }
 
 main().catch(async (err) => {
   console.error(err);
   await cleanupAll();
-  if (order.length) console.log(markdown());
+  if (recorded()) console.log(markdown());
   process.exit(1);
 });
