@@ -95,9 +95,7 @@ const PLAYBOOK = `# forklift's examples/webfarm plan, as one play over all hosts
 
 /** Write ansible.cfg, the inventory (YAML's JSON subset), the playbook and files/ for `farm`. */
 function writeProject(farm: Farm): string {
-  const dir = mkdtempSync(join(tmpdir(), 'forklift-bench-ansible-'));
-  mkdirSync(join(dir, 'files'));
-  writeFileSync(join(dir, 'ansible.cfg'), ANSIBLE_CFG);
+  const dir = projectDir();
   writeFileSync(join(dir, 'site.yml'), PLAYBOOK);
   writeFileSync(join(dir, 'files/web.conf'), renderSite('web', 80, '/var/www/web'));
   writeFileSync(join(dir, 'files/haproxy.cfg'), farmHaproxyConfig(farm.webs));
@@ -115,16 +113,27 @@ function writeProject(farm: Farm): string {
   return dir;
 }
 
+/** A temp project dir with the bench's ansible.cfg (and an empty files/). */
+export function projectDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'forklift-bench-ansible-'));
+  mkdirSync(join(dir, 'files'));
+  writeFileSync(join(dir, 'ansible.cfg'), ANSIBLE_CFG);
+  return dir;
+}
+
 let invocation = 0;
-/** One ansible-playbook run; a fresh ControlPath dir each time, so no run reuses another's SSH masters. */
-async function playbook(dir: string) {
+/**
+ * One `ansible-playbook site.yml` in `dir` (ansible.cfg, inventory.yml); a fresh ControlPath
+ * dir each time, so no run reuses another's SSH masters. Throws unless `hosts` hosts recap.
+ */
+export async function playbook(dir: string, hosts = 5) {
   const cp = join(dir, `cp${invocation++}`);
   mkdirSync(cp);
   const env = { ...process.env, ANSIBLE_CONFIG: join(dir, 'ansible.cfg'), ANSIBLE_SSH_CONTROL_PATH_DIR: cp, ANSIBLE_INVENTORY: join(dir, 'inventory.yml') };
   const r = await run('ansible-playbook', ['site.yml'], { cwd: dir, env });
   if (r.code !== 0) throw new Error(`ansible-playbook exited ${r.code}:\n${r.stdout.slice(-4000)}\n${r.stderr.slice(-2000)}`);
   const recap = [...r.stdout.matchAll(/^(\S+)\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)/gm)];
-  if (recap.length !== 5) throw new Error(`ansible-playbook: expected a recap for 5 hosts:\n${r.stdout.slice(-4000)}`);
+  if (recap.length !== hosts) throw new Error(`ansible-playbook: expected a recap for ${hosts} hosts:\n${r.stdout.slice(-4000)}`);
   const changed = recap.reduce((n, m) => n + Number(m[3]), 0);
   // profile_tasks: "name ---------- 12.34s" per task, at the end of stdout.
   const tasks = new Map([...r.stdout.matchAll(/^(.+?) -{3,} (\d+\.\d+)s$/gm)].map((m) => [m[1]!.trim(), Number(m[2]) * 1000]));

@@ -2,18 +2,24 @@
 // a symlink; no package downloads), forklift's no-op lift against the floor (one `ssh`
 // per node, all at once, running the same read-only checks). Prints a markdown table.
 // Every node made is destroyed, also on failure.
-//   npx tsx bench/scale.ts [N,N,...]     (default 20,50)
+//   npx tsx bench/scale.ts [N,N,...] [--with-ansible]     (default 20,50)
+// --with-ansible adds an Ansible no-op (the same plan as a playbook, settings as in
+// bench/ansible.ts) on the same nodes; it needs `apt-get install -y ansible` first.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { OperationResult } from '../src/index.ts';
+import { playbook, projectDir, requireAnsible } from './ansible.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const BIN = join(ROOT, 'bin/forklift.js');
 const KEY = '/var/lib/forklift/ssh/id_ed25519';
-const SIZES = (process.argv[2] ?? '20,50').split(',').map(Number);
+const positional = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+const SIZES = (positional[0] ?? '20,50').split(',').map(Number);
+const WITH_ANSIBLE = process.argv.includes('--with-ansible');
+const ansibleVersion = WITH_ANSIBLE ? await requireAnsible() : '';
 const RUNS = 3;
 const log = (m: string) => process.stderr.write(`[scale] ${m}\n`);
 
@@ -58,6 +64,26 @@ test "$(stat -c %a /etc/motd)" = 644 && test "$(stat -c %U /srv/app/config.json)
 test "$(readlink /srv/app/current)" = /srv/app
 `;
 
+/** The same plan as an Ansible play; config.json comes from files/ (no templating of JSON). */
+const PLAYBOOK = `- name: scale
+  hosts: all
+  gather_facts: false
+  tasks:
+    - ansible.builtin.user: { name: app, home: /srv/app, shell: /bin/sh }
+    - ansible.builtin.file: { path: /srv/app, state: directory, owner: app, mode: "0755" }
+    - ansible.builtin.copy: { content: ${JSON.stringify(MOTD)}, dest: /etc/motd, mode: "0644" }
+    - ansible.builtin.copy: { src: "files/config-{{ inventory_hostname }}.json", dest: /srv/app/config.json, owner: app, mode: "0640" }
+    - ansible.builtin.file: { src: /srv/app, dest: /srv/app/current, state: link }
+`;
+function ansibleProject(nodes: { name: string; address: string }[]): string {
+  const dir = projectDir();
+  writeFileSync(join(dir, 'site.yml'), PLAYBOOK);
+  for (const n of nodes) writeFileSync(join(dir, 'files', `config-${n.name}.json`), CONFIG(n.name));
+  const hosts = Object.fromEntries(nodes.map((n) => [n.name, { ansible_host: n.address }]));
+  writeFileSync(join(dir, 'inventory.yml'), `${JSON.stringify({ all: { vars: { ansible_user: 'root', ansible_ssh_private_key_file: KEY }, hosts } }, null, 2)}\n`);
+  return dir;
+}
+
 const SSH = ['-i', KEY, '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR', '-o', 'BatchMode=yes'];
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const s = (ms: number) => (ms / 1000).toFixed(2);
@@ -90,6 +116,20 @@ for (const n of SIZES) {
     }
     row(`${n} nodes: forklift lift, no-op (node bin/forklift.js)`, lifts);
     row(`${n} nodes: floor no-op, one ssh per node at once`, floors);
+    if (WITH_ANSIBLE) {
+      const adir = ansibleProject(nodes);
+      try {
+        const noops: number[] = [];
+        for (let i = 0; i < RUNS; i++) {
+          const r = await playbook(adir, nodes.length);
+          if (r.changed !== 0) throw new Error(`Ansible no-op changed ${r.changed}`);
+          noops.push(r.ms);
+        }
+        row(`${n} nodes: ${ansibleVersion} no-op (changed=0), forks 20, pipelining, no facts`, noops);
+      } finally {
+        rmSync(adir, { recursive: true, force: true });
+      }
+    }
   } finally {
     log(`destroy ${stack}`);
     await run('node', [BIN, 'destroy', '-q'], dir);
