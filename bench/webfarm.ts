@@ -105,7 +105,12 @@ async function forkliftRound(i: number): Promise<void> {
 const sha = (text: string) => createHash('sha256').update(text).digest('hex');
 const q = (text: string) => `'${text.replace(/'/g, `'\\''`)}'`;
 const writeFile = (path: string, content: string) => `printf '%s' ${q(content)} > ${path}.fl-tmp && mv ${path}.fl-tmp ${path}`;
-const APT = 'DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends';
+// Install only what is missing, as forklift's packages action and Ansible's apt
+// (state: present) do: curl and ca-certificates are in the base image, and asking apt
+// for them again would also upgrade them and their libraries to the newest versions.
+const installMissing = (names: string) =>
+  `missing=; for p in ${names}; do dpkg-query -W -f='\${Status}' "$p" 2>/dev/null | grep -q 'ok installed$' || missing="$missing $p"; done
+DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing`;
 
 function webScript(name: string): { fresh: string; noop: string } {
   const site = renderSite('web', 80, '/var/www/web');
@@ -115,7 +120,7 @@ function webScript(name: string): { fresh: string; noop: string } {
 echo "FLT start $(date +%s%N)" >&2
 apt-get update -q >/dev/null
 echo "FLT update $(date +%s%N)" >&2
-${APT} curl ca-certificates nginx >/dev/null
+${installMissing('curl ca-certificates nginx')} >/dev/null
 echo "FLT install $(date +%s%N)" >&2
 mkdir -p /var/www/web
 ${writeFile('/etc/nginx/sites-available/web', site)}
@@ -145,7 +150,7 @@ function lbScript(webs: NodeInfo[]): { fresh: string; noop: string } {
 echo "FLT start $(date +%s%N)" >&2
 apt-get update -q >/dev/null
 echo "FLT update $(date +%s%N)" >&2
-${APT} curl ca-certificates haproxy >/dev/null
+${installMissing('curl ca-certificates haproxy')} >/dev/null
 echo "FLT install $(date +%s%N)" >&2
 ${writeFile('/etc/haproxy/haproxy.cfg', cfg)}
 haproxy -c -q -f /etc/haproxy/haproxy.cfg
