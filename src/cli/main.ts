@@ -2,12 +2,11 @@
 // an internal error and prints its stack.
 import { Command, CommanderError } from 'commander';
 import { ForkliftError } from '../errors.ts';
-import { checkCommand } from './commands/check.ts';
 import { cloudstackEndpointCommand } from './commands/cloudstack-endpoint.ts';
 import { convergeCommand } from './commands/converge.ts';
 import { destroyCommand } from './commands/destroy.ts';
 import { execCommand } from './commands/exec.ts';
-import { liftCommand } from './commands/lift.ts';
+import { checkCommand, liftCommand } from './commands/lift.ts';
 import { nodesCommand } from './commands/nodes.ts';
 import { sshCommand } from './commands/ssh.ts';
 import { unlockCommand } from './commands/unlock.ts';

@@ -1,22 +1,33 @@
 import { Command } from 'commander';
-import { lift } from '../../engine/lift.ts';
+import { check, lift, type LiftOptions } from '../../engine/lift.ts';
+import type { StackConfig } from '../../config/define.ts';
+import type { OperationResult } from '../../engine/results.ts';
 import { prepare, seconds, type CommonFlags } from '../context.ts';
 import { formatResult, printJson } from '../output.ts';
 
 export function liftCommand(): Command {
-  return new Command('lift')
-    .description('run phases on the existing nodes (no scaling, no bootstrap)')
+  return phasesCommand('lift', 'run phases on the existing nodes (no scaling, no bootstrap)', 'run', lift, false);
+}
+
+/** lift's dry run: the same flags, the same result shape, nothing applied. */
+export function checkCommand(): Command {
+  return phasesCommand('check', 'dry run of lift: run only the read-only checks on the nodes and show what would change', 'check', check, true);
+}
+
+function phasesCommand(name: string, description: string, verb: string, operation: (stack: StackConfig, options: LiftOptions) => Promise<OperationResult>, dryRun: boolean): Command {
+  return new Command(name)
+    .description(description)
     .argument('[groups...]', 'only these groups (default: all)')
     .option('-f, --file <file>', 'stack file', 'forklift.config.ts')
-    .option('--phase <name...>', 'phases to run, in order (default: configure)')
+    .option('--phase <name...>', `phases to ${verb}, in order (default: configure)`)
     .option('--timeout <seconds>', "stop a node's phase script after this many seconds (default 1800)", seconds)
     .option('--json', 'print results as JSON')
     .option('-q, --quiet', 'no progress output')
     .action(async (groups: string[], flags: CommonFlags & { phase?: string[]; timeout?: number }) => {
       const { stack, options } = await prepare(flags);
-      const result = await lift(stack, { ...options, groups, ...(flags.phase ? { phases: flags.phase } : {}), ...(flags.timeout ? { scriptTimeoutMs: flags.timeout * 1000 } : {}) });
+      const result = await operation(stack, { ...options, groups, ...(flags.phase ? { phases: flags.phase } : {}), ...(flags.timeout ? { scriptTimeoutMs: flags.timeout * 1000 } : {}) });
       if (flags.json) printJson(result);
-      else process.stdout.write(`${formatResult(result)}\n`);
+      else process.stdout.write(`${formatResult(result, dryRun)}\n`);
       process.exitCode = result.ok ? 0 : 1;
     });
 }
