@@ -1,5 +1,6 @@
 // file: byte-exact content, owner, group, mode; replaced atomically, optionally validated first.
 import { createHash } from 'node:crypto';
+import { posix } from 'node:path';
 import { z } from 'zod';
 import { parseSpec } from '../spec/validate.ts';
 import { Cmd, Secret, quote, raw, sh, lines } from '../shell/sh.ts';
@@ -43,7 +44,8 @@ export const fileAction = defineAction<FileArgs>({
     const apply = lines(
       // Whatever step fails, no half-written file is left beside the real one.
       sh`trap ${`rm -f ${quote(tmp)}`} EXIT`,
-      sh`mkdir -p "$(dirname ${path})"`,
+      // The parent is computed here, not with $(dirname), which would drop a trailing newline of its name.
+      sh`mkdir -p ${posix.dirname(path)}`,
       sh`printf '%s' ${args.content} >${tmp}`,
       args.owner !== undefined ? sh`chown ${args.owner} ${tmp}` : undefined,
       args.group !== undefined ? sh`chgrp ${args.group} ${tmp}` : undefined,

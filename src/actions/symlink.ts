@@ -13,7 +13,8 @@ export interface SymlinkArgs {
 export const symlinkAction = defineAction<SymlinkArgs>({
   kind: 'symlink',
   render({ path, target }) {
-    return [{ check: sh`[ -L ${path} ] && [ "$(readlink ${path})" = ${target} ]`, apply: sh`ln -sfT -- ${target} ${path}` }];
+    // $(...) drops trailing newlines, and a target may end in one: compare with a "." after it.
+    return [{ check: sh`[ -L ${path} ] && [ "$(readlink ${path}; echo .)" = ${`${target}\n.`} ]`, apply: sh`ln -sfT -- ${target} ${path}` }];
   },
 });
 
