@@ -92,7 +92,7 @@ describe('cancellation', () => {
     assert.equal(cli.code, 130, cli.stderr);
     const afterStop = cli.stderr.slice(cli.stderr.indexOf('stopping (Ctrl-C again to quit at once)…'));
     // Work in flight may finish (a create) or end cancelled (a node's script); nothing new starts.
-    assert.match(afterStop, /^stopping .*\n(\+ .*\n|  ✗ cancelled\n)*forklift: cancelled\n/, cli.stderr);
+    assert.match(afterStop, /^stopping .*\n(\+ .*\n|  ✗ node \S+: cancelled\n)*forklift: cancelled\n/, cli.stderr);
     assert.doesNotMatch(afterStop, /^» /m, 'a phase started after Ctrl-C');
     const beforeRetry = await nodes(config);
     assert.deepEqual(beforeRetry.map((n) => `fl-${stack}-${n.name}`).sort(), containers(), 'every container is tagged and listed');

@@ -33,9 +33,19 @@ export async function lockStack(client: CloudStackClient, stack: string, holder:
       throw new ProviderError('cloudstack', `stack ${stack} is locked by ${held.description ?? 'another operator'}; wait for it to finish, or, if that run died, run forklift unlock`);
     }
   }
+  // Release must not fail the operation over a lost answer: deleting is safe to repeat,
+  // and a lock that is gone (or no longer ours) is released.
   return async () => {
-    const held = await findLock(client, stack);
-    if (held?.description === description) await client.call('deleteSecurityGroup', { id: held.id });
+    for (let attempt = 1; ; attempt++) {
+      const held = await findLock(client, stack);
+      if (held?.description !== description) return;
+      try {
+        await client.call('deleteSecurityGroup', { id: held.id }, { idempotent: true });
+        return;
+      } catch (err) {
+        if (attempt >= 3) throw err;
+      }
+    }
   };
 }
 
@@ -43,6 +53,6 @@ export async function lockStack(client: CloudStackClient, stack: string, holder:
 export async function breakLock(client: CloudStackClient, stack: string): Promise<string | undefined> {
   const held = await findLock(client, stack);
   if (!held) return undefined;
-  await client.call('deleteSecurityGroup', { id: held.id });
+  await client.call('deleteSecurityGroup', { id: held.id }, { idempotent: true });
   return held.description ?? '(unknown holder)';
 }
