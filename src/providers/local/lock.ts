@@ -6,38 +6,15 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ProviderError } from '../../errors.ts';
 
-export async function withLock<T>(file: string, fn: () => Promise<T>): Promise<T> {
+/** Hold `file`'s lock in a flock child; `wait: false` gives up at once when it is taken. */
+async function holdFlock(file: string, wait: boolean): Promise<(() => Promise<void>) | undefined> {
   mkdirSync(dirname(file), { recursive: true });
-  const child = spawn('flock', ['-x', file, 'sh', '-c', 'echo locked; exec cat >/dev/null'], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  await new Promise<void>((resolve, reject) => {
-    child.on('error', (err) => reject(new ProviderError('local', `flock ${file}: ${err.message}`)));
-    child.on('exit', (code) => reject(new ProviderError('local', `flock ${file} exited with ${code}`)));
-    child.stdout.once('data', () => resolve());
-  });
-  child.removeAllListeners('exit');
-  const released = new Promise<void>((resolve) => child.on('close', () => resolve()));
-  try {
-    return await fn();
-  } finally {
-    child.stdin.end();
-    await released;
-  }
-}
-
-/**
- * Take the lock without waiting: resolves with its release, or with undefined when
- * another process holds it.
- */
-export async function tryLock(file: string): Promise<(() => Promise<void>) | undefined> {
-  mkdirSync(dirname(file), { recursive: true });
-  const child = spawn('flock', ['-n', '-x', file, 'sh', '-c', 'echo locked; exec cat >/dev/null'], {
+  const child = spawn('flock', [...(wait ? [] : ['-n']), '-x', file, 'sh', '-c', 'echo locked; exec cat >/dev/null'], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   const got = await new Promise<boolean>((resolve, reject) => {
     child.on('error', (err) => reject(new ProviderError('local', `flock ${file}: ${err.message}`)));
-    child.on('exit', () => resolve(false));
+    child.on('exit', (code) => (wait ? reject(new ProviderError('local', `flock ${file} exited with ${code}`)) : resolve(false)));
     child.stdout.once('data', () => resolve(true));
   });
   if (!got) return undefined;
@@ -47,4 +24,21 @@ export async function tryLock(file: string): Promise<(() => Promise<void>) | und
     child.stdin.end();
     await released;
   };
+}
+
+export async function withLock<T>(file: string, fn: () => Promise<T>): Promise<T> {
+  const release = (await holdFlock(file, true))!;
+  try {
+    return await fn();
+  } finally {
+    await release();
+  }
+}
+
+/**
+ * Take the lock without waiting: resolves with its release, or with undefined when
+ * another process holds it.
+ */
+export function tryLock(file: string): Promise<(() => Promise<void>) | undefined> {
+  return holdFlock(file, false);
 }
