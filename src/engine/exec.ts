@@ -8,7 +8,7 @@ import { mapLimit } from './limit.ts';
 import { withOperation, type OperationOptions } from './operation.ts';
 
 export interface ExecOptions extends OperationOptions {
-  /** Give up on a node whose command runs longer than this, ms (default: no limit). */
+  /** Stop a node's command that runs longer than this, ms (default: no limit); the node then fails. */
   timeoutMs?: number;
 }
 
@@ -56,7 +56,7 @@ export async function exec(stack: StackConfig, group: string, command: string | 
       let result: ExecNodeResult;
       try {
         const conn = await op.pool.get(node);
-        const out = await withTimeout(conn.run(cmd.text, '', op.signal), options.timeoutMs, node.name);
+        const out = await conn.run(cmd.text, '', op.signal, options.timeoutMs);
         result = { ...base, exitCode: out.exitCode, stdout: out.stdout.toString('utf8'), stderr: out.stderr.toString('utf8'), ok: out.exitCode === 0 };
         if (!result.ok) result.error = `node ${node.name}: exit code ${out.exitCode}`;
       } catch (error) {
@@ -70,13 +70,4 @@ export async function exec(stack: StackConfig, group: string, command: string | 
     op.throwIfCancelled();
     return { stack: op.stack.stack, group, command: cmd.shown, ok: nodes.every((n) => n.ok), nodes };
   });
-}
-
-function withTimeout<T>(work: Promise<T>, ms: number | undefined, node: string): Promise<T> {
-  if (!ms) return work;
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new ForkliftError(`node ${node}: command still running after ${ms} ms; gave up waiting`, 'TIMEOUT')), ms);
-  });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }

@@ -66,12 +66,11 @@ async function runOnNode(op: Operation, run: PhaseRun, node: StackNode): Promise
   const { script, actions } = await buildPhaseScript(run.planFor(node), ctx, targetOf(node), run.mode);
   if (actions.length === 0) return { ok: true, actions: [] };
   const conn = await op.pool.get(node.info);
-  const timeout = AbortSignal.timeout(op.scriptTimeoutMs);
   let out;
   try {
-    out = await conn.run(RUN_FROM_STDIN, script.text, op.signal ? AbortSignal.any([op.signal, timeout]) : timeout);
+    out = await conn.run(RUN_FROM_STDIN, script.text, op.signal, op.scriptTimeoutMs);
   } catch (error) {
-    if (!timeout.aborted || op.signal?.aborted) throw error;
+    if (!(error instanceof ForkliftError) || error.code !== 'TIMEOUT') throw error;
     op.pool.drop(node.info.id);
     return { ok: false, actions: [], error: `node ${node.info.name}: phase ${run.phase} still running after ${op.scriptTimeoutMs / 1000} s; stopped it` };
   }

@@ -1,8 +1,10 @@
 // SSH transport: one connection per node, opened once and reused across phases.
 // Scripts go over stdin to a shell on the node; no pty (a pty kills background processes).
+import { randomBytes } from 'node:crypto';
 import { Client, type ClientChannel } from 'ssh2';
-import { CancelledError, TransportError } from '../errors.ts';
+import { CancelledError, ForkliftError, TransportError } from '../errors.ts';
 import type { SshEndpoint } from '../providers/types.ts';
+import { quote } from '../shell/sh.ts';
 
 export interface RunOutput {
   exitCode: number;
@@ -36,29 +38,60 @@ export class SshConnection {
     }
   }
 
-  /** Run a command, feeding `stdin`; resolves with its exit code and all output. */
-  run(command: string, stdin: string | Buffer = '', signal?: AbortSignal): Promise<RunOutput> {
+  /**
+   * Run a command, feeding `stdin`; resolves with its exit code and all output. After
+   * `timeoutMs` (or when `cancel` fires) the remote command and everything it started
+   * are killed, then the run rejects (code TIMEOUT, or a CancelledError).
+   */
+  run(command: string, stdin: string | Buffer = '', cancel?: AbortSignal, timeoutMs?: number): Promise<RunOutput> {
+    const timeout = timeoutMs ? AbortSignal.timeout(timeoutMs) : undefined;
+    const signal = timeout && cancel ? AbortSignal.any([cancel, timeout]) : (timeout ?? cancel);
+    // Closing a channel without a pty leaves its command running (and sshd ignores
+    // signal requests here), so every run carries a token in its environment, which
+    // its processes inherit; stopping it kills each process that has the token.
+    const token = randomBytes(8).toString('hex');
     return new Promise((resolve, reject) => {
       if (signal?.aborted) return reject(new CancelledError());
-      this.client.exec(command, (err: Error | undefined, channel: ClientChannel) => {
+      this.client.exec(`exec env FORKLIFT_RUN=${token} sh -c ${quote(command)}`, (err: Error | undefined, channel: ClientChannel) => {
         if (err) return reject(new TransportError(this.node, this.host, err.message));
         const out: Buffer[] = [];
         const errOut: Buffer[] = [];
+        let stopping = false;
         const onAbort = () => {
-          // Closing the channel sends SIGHUP-like EOF; the remote script's trap cleans up.
-          channel.signal('TERM');
-          channel.close();
-          reject(new CancelledError());
+          stopping = true;
+          const timedOut = timeout?.aborted && !cancel?.aborted;
+          void this.kill(token).finally(() => {
+            channel.close();
+            reject(timedOut ? new ForkliftError(`node ${this.node}: still running after ${timeoutMs} ms; stopped it`, 'TIMEOUT') : new CancelledError());
+          });
         };
         signal?.addEventListener('abort', onAbort, { once: true });
         channel.on('data', (d: Buffer) => out.push(d));
         channel.stderr.on('data', (d: Buffer) => errOut.push(d));
-        channel.on('exit', () => undefined);
         channel.on('close', (code: number | null, signalName?: string) => {
           signal?.removeEventListener('abort', onAbort);
+          // Stopped: the command's end is reported as the timeout or cancellation.
+          if (stopping) return;
           resolve({ exitCode: code ?? (signalName ? 128 : 255), stdout: Buffer.concat(out), stderr: Buffer.concat(errOut) });
         });
         channel.end(stdin);
+      });
+    });
+  }
+
+  /** Kill every process of the run that carries `token` (bounded to 5 s; best effort). */
+  private kill(token: string): Promise<void> {
+    const script = `for e in /proc/[0-9]*/environ; do if grep -qzx 'FORKLIFT_RUN=${token}' "$e" 2>/dev/null; then p=\${e#/proc/}; kill -TERM "\${p%/environ}" 2>/dev/null; fi; done; true`;
+    return new Promise((done) => {
+      const timer = setTimeout(done, 5000);
+      this.client.exec(script, (err: Error | undefined, channel: ClientChannel) => {
+        if (err) return done();
+        channel.on('close', () => {
+          clearTimeout(timer);
+          done();
+        });
+        channel.resume();
+        channel.stderr.resume();
       });
     });
   }

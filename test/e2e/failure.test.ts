@@ -55,6 +55,13 @@ describe('a failing action', { concurrency: false }, () => {
     assert.equal(run.code, 1, run.stderr);
     assert.match(run.stdout, /node slow-[0-9a-f]{4}: phase configure still running after 3 s; stopped it/);
     assert.ok(Date.now() - t0 < 40_000, 'the run ended long before the script would have');
+    // exec's --timeout stops the command too: what it would do after the limit never happens
+    const exec = await forklift(['exec', '--timeout', '1', 'slow', '--', 'sleep 3; touch /root/late'], slowDir);
+    assert.equal(exec.code, 1);
+    assert.match(exec.stderr, /node slow-[0-9a-f]{4}: still running after 1000 ms; stopped it/);
+    await new Promise((r) => setTimeout(r, 4000));
+    const node = (JSON.parse((await forklift(['nodes', '--json'], slowDir)).stdout) as Array<{ address: string }>)[0]!;
+    assert.notEqual(ssh(node.address, 'test -e /root/late').code, 0, 'the stopped command ran on');
     const bad = await forklift(['lift', '--timeout', 'soon'], slowDir);
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /--timeout.*must be a positive number of seconds/);

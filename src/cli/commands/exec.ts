@@ -10,7 +10,7 @@ export function execCommand(): Command {
     .argument('<group>', 'the group whose nodes run the command')
     .argument('<command...>', 'the command, after -- (run by the node\'s shell, words joined by spaces)')
     .option('-f, --file <file>', 'stack file', 'forklift.config.ts')
-    .option('--timeout <seconds>', 'give up on a node after this many seconds', seconds)
+    .option('--timeout <seconds>', "stop a node's command after this many seconds (the node fails)", seconds)
     .option('--json', 'print per-node results as JSON')
     .action(async (group: string, words: string[], flags: CommonFlags & { timeout?: number }) => {
       // Output is per node lines, so no progress lines in between.
