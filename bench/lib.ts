@@ -3,12 +3,12 @@
 // samples, clean-up on failure / Ctrl-C, and the lb=1 web=4 farm made with the local
 // provider exactly as the floor makes it.
 import { spawn } from 'node:child_process';
-import { request } from 'node:http';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { renderConfig } from '../src/crates/haproxy.ts';
 import { createProvider } from '../src/providers/local/index.ts';
 import type { NodeInfo } from '../src/providers/types.ts';
+import { httpGet } from '../test/e2e/helpers.ts';
 
 export const ROOT = resolve(import.meta.dirname, '..');
 export const BIN = join(ROOT, 'bin/forklift.js');
@@ -77,18 +77,6 @@ export const SSH_OPTS = ['-i', KEY, '-o', 'StrictHostKeyChecking=no', '-o', 'Use
 /** One ssh process, the script on stdin, run by /bin/sh on the node. */
 export const sshScript = (address: string, script: string) => run('ssh', [...SSH_OPTS, `root@${address}`, 'sh -s'], { input: script });
 
-export function httpGet(host: string, timeoutMs = 2000): Promise<string> {
-  return new Promise((done, fail) => {
-    const req = request({ host, port: 80, path: '/', agent: false, timeout: timeoutMs }, (res) => {
-      let body = '';
-      res.on('data', (d) => (body += d));
-      res.on('end', () => done(body));
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', fail);
-    req.end();
-  });
-}
 
 /** Poll the lb until 8 successive requests come from all `webs`; ms spent waiting (throws after 60 s). */
 export async function untilServing(lb: string, webs: string[]): Promise<number> {
@@ -97,7 +85,7 @@ export async function untilServing(lb: string, webs: string[]): Promise<number> 
     const seen = new Set<string>();
     try {
       for (let i = 0; i < 2 * webs.length; i++) {
-        const m = /served by (\S+)</.exec(await httpGet(lb));
+        const m = /served by (\S+)</.exec(await httpGet(lb, 80, 2000));
         if (m) seen.add(m[1]!);
       }
       if (webs.every((w) => seen.has(w))) return performance.now() - t0;

@@ -108,20 +108,20 @@ const writeFile = (path: string, content: string) => `printf '%s' ${q(content)} 
 // Install only what is missing, as forklift's packages action and Ansible's apt
 // (state: present) do: curl and ca-certificates are in the base image, and asking apt
 // for them again would also upgrade them and their libraries to the newest versions.
-const installMissing = (names: string) =>
-  `missing=; for p in ${names}; do dpkg-query -W -f='\${Status}' "$p" 2>/dev/null | grep -q 'ok installed$' || missing="$missing $p"; done
-DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing`;
+// The timed package part of a fresh floor script: update, then install what is missing.
+const freshPackages = (names: string) => `echo "FLT start $(date +%s%N)" >&2
+apt-get update -q >/dev/null
+echo "FLT update $(date +%s%N)" >&2
+missing=; for p in ${names}; do dpkg-query -W -f='\${Status}' "$p" 2>/dev/null | grep -q 'ok installed$' || missing="$missing $p"; done
+DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing >/dev/null
+echo "FLT install $(date +%s%N)" >&2`;
 
 function webScript(name: string): { fresh: string; noop: string } {
   const site = renderSite('web', 80, '/var/www/web');
   const index = `<h1>served by ${name}</h1>\n`;
   return {
     fresh: `set -e
-echo "FLT start $(date +%s%N)" >&2
-apt-get update -q >/dev/null
-echo "FLT update $(date +%s%N)" >&2
-${installMissing('curl ca-certificates nginx')} >/dev/null
-echo "FLT install $(date +%s%N)" >&2
+${freshPackages('curl ca-certificates nginx')}
 mkdir -p /var/www/web
 ${writeFile('/etc/nginx/sites-available/web', site)}
 ${writeFile('/var/www/web/index.html', index)}
@@ -147,11 +147,7 @@ function lbScript(webs: NodeInfo[]): { fresh: string; noop: string } {
   const cfg = farmHaproxyConfig(webs);
   return {
     fresh: `set -e
-echo "FLT start $(date +%s%N)" >&2
-apt-get update -q >/dev/null
-echo "FLT update $(date +%s%N)" >&2
-${installMissing('curl ca-certificates haproxy')} >/dev/null
-echo "FLT install $(date +%s%N)" >&2
+${freshPackages('curl ca-certificates haproxy')}
 ${writeFile('/etc/haproxy/haproxy.cfg', cfg)}
 haproxy -c -q -f /etc/haproxy/haproxy.cfg
 systemctl enable -q haproxy
