@@ -141,7 +141,7 @@ export interface Farm {
  * call `destroyFarm(stack)` in a finally.
  */
 export async function createFarm(stack: string): Promise<Farm> {
-  const provider = createProvider({ log: (m) => log(m) });
+  const provider = createProvider({}, { log: (m) => log(m) });
   cleanups.set(stack, async () => {
     const left = await provider.listNodes(stack);
     await Promise.all(left.map((n) => provider.destroyNode(n)));

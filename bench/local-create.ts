@@ -6,7 +6,7 @@ import type { NodeInfo } from '../src/providers/types.ts';
 async function main(): Promise<void> {
   const n = Number(process.argv[2] ?? 5);
   const stack = `bench-${process.pid}`;
-  const provider = createProvider({ log: (m) => console.error(m) });
+  const provider = createProvider({}, { log: (m) => console.error(m) });
   const made: NodeInfo[] = [];
   const create = (name: string) =>
     provider.createNode({ stack, group: 'b', name, nodeSpec: {}, tags: {} }).then((node) => (made.push(node), node));

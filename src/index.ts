@@ -9,8 +9,11 @@ export * from './actions/index.ts';
 export * as haproxy from './crates/haproxy.ts';
 export * as nginx from './crates/nginx.ts';
 export { sh, raw, secret, quote, Cmd, Secret } from './shell/sh.ts';
-export { defineConfig, type StackConfig } from './config/define.ts';
-export { loadConfig, validateStackConfig } from './config/load.ts';
+/** For crate authors: validate settings with a zod schema; a failure is a SpecError naming the field. */
+export { parseSpec } from './validate.ts';
+export { defineConfig, DEFAULT_CONFIG_FILE, type StackConfig } from './config/define.ts';
+export { validateStack } from './config/stack.ts';
+export { loadConfig } from './config/load.ts';
 export { converge, type Counts, type ConvergeOptions } from './engine/converge.ts';
 export { lift, check, type LiftOptions } from './engine/lift.ts';
 export { nodes, type NodeListing } from './engine/nodes.ts';
@@ -21,6 +24,8 @@ export { exec, type ExecOptions, type ExecResult, type ExecNodeResult } from './
 export type { OperationOptions } from './engine/operation.ts';
 export type { ForkliftEvent, EventListener } from './engine/events.ts';
 export type { OperationResult, NodeResult, NodeActionResult, RemovedNode } from './engine/results.ts';
-export type { ProviderConfig, LocalProviderConfig, CloudStackProviderConfig, HostsProviderConfig, HostEntry } from './providers/index.ts';
-export { TAG, type Provider, type NodeInfo, type CreateNodeRequest, type Tags } from './providers/types.ts';
-export * from './errors.ts';
+export type { ProviderConfig, LocalProviderConfig, CloudStackProviderConfig, HostsProviderConfig } from './providers/registry.ts';
+export type { HostEntry } from './providers/hosts/options.ts';
+export { TAG, type Provider, type ProviderContext, type NodeInfo, type NodeOs, type NodeState, type CreateNodeRequest, type Tags } from './providers/types.ts';
+export type { Transport, Connection, ConnectTarget, ConnectOptions, RunOptions, RunOutput, SshEndpoint } from './transport/types.ts';
+export { ForkliftError, ConfigError, SpecError, UsageError, ActionError, ProviderError, TransportError, CancelledError, type Failure, type ErrorDetails } from './errors.ts';

@@ -4,7 +4,7 @@
 //   configure — a plan that writes its configuration and keeps the service running
 //   server    — a server spec with both phases, for a group's `extends`
 import { z } from 'zod';
-import { file, packages, plan, serverSpec, service, SpecError, type Plan, type ServerSpec } from 'forklift';
+import { file, packages, parseSpec, plan, serverSpec, service, type Plan, type ServerSpec } from 'forklift';
 
 export const CONFIG_PATH = '/etc/redis/redis.conf';
 
@@ -26,12 +26,7 @@ export type Settings = z.output<typeof settingsSchema>;
 
 /** Defaults, then validation; a wrong field is a SpecError naming it. */
 export function settings(input: RedisSettings = {}): Settings {
-  const parsed = settingsSchema.safeParse(input);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new SpecError('redis settings', `${issue.path.join('.') || 'settings'}: ${issue.message}`);
-  }
-  return parsed.data;
+  return parseSpec(settingsSchema, input, 'redis settings');
 }
 
 export function renderConfig(s: Settings): string {

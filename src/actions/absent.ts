@@ -1,6 +1,6 @@
 // absent: no file, link or directory at `path`.
 import { z } from 'zod';
-import { parseSpec } from '../spec/validate.ts';
+import { parseSpec } from '../validate.ts';
 import { sh } from '../shell/sh.ts';
 import { action, defineAction, type Action } from './types.ts';
 

@@ -1,6 +1,6 @@
 // directory: exists, with owner, group and mode.
 import { z } from 'zod';
-import { parseSpec } from '../spec/validate.ts';
+import { parseSpec } from '../validate.ts';
 import { sh } from '../shell/sh.ts';
 import { ownershipSchema, ownershipSteps, type Ownership } from './ownership.ts';
 import { action, defineAction, type Action } from './types.ts';

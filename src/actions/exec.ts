@@ -1,7 +1,7 @@
 // execChecked: a script that must succeed; a non-zero exit fails the node.
 // Idempotent when given `creates` (a path the script makes) or `unless` (a check command).
 import { z } from 'zod';
-import { parseSpec } from '../spec/validate.ts';
+import { parseSpec } from '../validate.ts';
 import { Cmd, raw, sh } from '../shell/sh.ts';
 import { action, defineAction, type Action } from './types.ts';
 

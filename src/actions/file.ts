@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import { z } from 'zod';
-import { parseSpec } from '../spec/validate.ts';
+import { parseSpec } from '../validate.ts';
 import { Cmd, Secret, quote, raw, sh, lines } from '../shell/sh.ts';
 import { ownershipSchema, ownershipSteps, normalMode } from './ownership.ts';
 import { action, defineAction, type Action } from './types.ts';

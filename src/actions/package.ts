@@ -1,6 +1,6 @@
 // packages: every package action of a phase on a node folds into ONE apt install.
 import { z } from 'zod';
-import { parseSpec } from '../spec/validate.ts';
+import { parseSpec } from '../validate.ts';
 import { sh, raw, lines } from '../shell/sh.ts';
 import { action, defineAction, type Action, type Target } from './types.ts';
 
@@ -31,7 +31,8 @@ export const packagesAction = defineAction<PackagesArgs>({
     return [{ check, apply }];
   },
   aggregate(all) {
-    return { names: [...new Set(all.flatMap((a) => a.names))] };
+    const names = [...new Set(all.flatMap((a) => a.names))];
+    return { args: { names }, label: label(names) };
   },
 });
 
@@ -39,8 +40,10 @@ export const packagesAction = defineAction<PackagesArgs>({
 export function packages(...names: Array<string | string[]>): Action<PackagesArgs> {
   const { names: list } = parseSpec(z.object({ names: z.array(packageName).min(1) }), { names: names.flat() }, 'packages');
   const unique = [...new Set(list)];
-  return action(packagesAction, `packages ${unique.join(' ')}`, { names: unique });
+  return action(packagesAction, label(unique), { names: unique });
 }
+
+const label = (names: readonly string[]) => `packages ${names.join(' ')}`;
 
 function requireApt(target: Target): void {
   if (!['debian', 'ubuntu'].includes(target.os.family)) {

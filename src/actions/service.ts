@@ -1,7 +1,7 @@
 // service: enabled at boot and in the wanted state (systemd). restarted/reloaded always
 // act, so they are usually handlers: `onChangeOf: [configFile]`.
 import { z } from 'zod';
-import { parseSpec } from '../spec/validate.ts';
+import { parseSpec } from '../validate.ts';
 import { lines, raw, sh } from '../shell/sh.ts';
 import { action, defineAction, type Action, type Step } from './types.ts';
 

@@ -1,7 +1,7 @@
 // symlink: `path` is a symbolic link to `target` (replacing any other link or file there;
 // a real directory at `path` is an error, not a place to put the link in).
 import { z } from 'zod';
-import { parseSpec } from '../spec/validate.ts';
+import { parseSpec } from '../validate.ts';
 import { sh } from '../shell/sh.ts';
 import { action, defineAction, type Action } from './types.ts';
 

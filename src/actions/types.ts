@@ -20,9 +20,9 @@ export interface ActionDef<A> {
   render(args: A, target: Target): Step[];
   /**
    * Fold every action of this kind in a phase into one, placed where the first stood
-   * (Pallet aggregates package actions into one install).
+   * (Pallet aggregates package actions into one install): its arguments and its label.
    */
-  aggregate?(all: A[]): A;
+  aggregate?(all: readonly A[]): { args: A; label: string };
 }
 
 export interface Action<A = unknown> {

@@ -1,6 +1,6 @@
 // user: a local account with home, shell and supplementary groups.
 import { z } from 'zod';
-import { parseSpec } from '../spec/validate.ts';
+import { parseSpec } from '../validate.ts';
 import { sh } from '../shell/sh.ts';
 import { accountName } from './ownership.ts';
 import { action, defineAction, type Action, type Step } from './types.ts';

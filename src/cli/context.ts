@@ -1,5 +1,4 @@
 // What every command shares: the stack file, progress printing and Ctrl-C.
-import { InvalidArgumentError } from 'commander';
 import { loadConfig } from '../config/load.ts';
 import type { StackConfig } from '../config/define.ts';
 import type { OperationOptions } from '../engine/operation.ts';
@@ -28,11 +27,4 @@ export async function prepare(flags: CommonFlags): Promise<{ stack: StackConfig;
   const options: OperationOptions = { signal: interruptSignal() };
   if (!flags.quiet) options.onEvent = (e) => printEvent(e);
   return { stack, options };
-}
-
-/** Commander parser for a positive number of seconds. */
-export function seconds(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a positive number of seconds');
-  return n;
 }

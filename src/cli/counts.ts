@@ -1,9 +1,9 @@
 // "lb=1 web=4" or Pallet's "lb 1 web 4" → { lb: 1, web: 4 }.
-import { ForkliftError } from '../errors.ts';
+import { UsageError } from '../errors.ts';
 
 export function parseCounts(words: readonly string[]): Record<string, number> {
   const counts: Record<string, number> = {};
-  const bad = (why: string) => new ForkliftError(`${why}; write counts as GROUP=N (e.g. lb=1 web=4) or GROUP N`, 'USAGE');
+  const bad = (why: string) => new UsageError(`${why}; write counts as GROUP=N (e.g. lb=1 web=4) or GROUP N`);
   for (let i = 0; i < words.length; i++) {
     const word = words[i]!;
     let group: string;

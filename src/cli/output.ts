@@ -12,15 +12,15 @@ export function printEvent(event: ForkliftEvent, write: (line: string) => void =
     case 'node-created':
       return write(`+ ${event.name} (${event.group}) ${event.address} in ${secs(event.ms)}`);
     case 'node-create-failed':
-      return write(`✗ ${event.name} (${event.group}) not created: ${event.error}`);
+      return write(`✗ ${event.error.message}`);
     case 'node-removed':
       return write(`- ${event.name} (${event.group}) removed`);
     case 'phase-start':
       return write(`» ${event.phase} on ${event.nodes.length} node${event.nodes.length === 1 ? '' : 's'}`);
     case 'node-phase-done':
       if (event.ok) return write(`  ✓ ${event.node}: ${event.changed} changed in ${secs(event.ms)}`);
-      // Action and transport errors name their node already; others (cancelled) get it here.
-      return write(`  ✗ ${event.error?.startsWith(`node ${event.node}`) ? event.error : `node ${event.node}: ${event.error ?? 'failed'}`}`);
+      // A node's failure always names the node (see nodeFailure).
+      return write(`  ✗ ${event.error?.message ?? `node ${event.node}: failed`}`);
     default:
       return;
   }
@@ -38,7 +38,7 @@ export function formatResult(result: OperationResult, dryRun = false): string {
     rows.push([n.name, n.group, n.address, n.ok ? (n.created ? 'created' : 'ok') : 'FAILED', String(n.actions.filter((a) => a.changed).length)]);
   }
   for (const r of result.removed) rows.push([r.name, r.group, r.address, 'removed', '-']);
-  const failures = [...result.errors, ...result.nodes.flatMap((n) => (n.error ? [n.error] : []))];
+  const failures = [...result.errors, ...result.nodes.flatMap((n) => (n.error ? [n.error] : []))].map((f) => f.message);
   const changed = dryRun ? `${result.changed} action${result.changed === 1 ? '' : 's'} would change` : `${result.changed} changed action${result.changed === 1 ? '' : 's'}`;
   const summary = `${result.nodes.length} node${result.nodes.length === 1 ? '' : 's'}, ${changed}` +
     (result.removed.length ? `, ${result.removed.length} removed` : '') + (failures.length ? `, ${failures.length} failed` : '');

@@ -8,7 +8,7 @@ import { service } from '../actions/service.ts';
 import { execChecked } from '../actions/exec.ts';
 import type { Action } from '../actions/types.ts';
 import { sh } from '../shell/sh.ts';
-import { parseSpec } from '../spec/validate.ts';
+import { parseSpec } from '../validate.ts';
 import { plan, resolveNodes, type NodeRef, type Nodes, type Plan, type PlanContext } from '../spec/plan.ts';
 import { serverSpec, type ServerSpec } from '../spec/server.ts';
 

@@ -8,7 +8,7 @@ import { file } from '../actions/file.ts';
 import { packages } from '../actions/package.ts';
 import { service } from '../actions/service.ts';
 import { symlink } from '../actions/symlink.ts';
-import { parseSpec } from '../spec/validate.ts';
+import { parseSpec } from '../validate.ts';
 import { plan, type Plan, type PlanContext } from '../spec/plan.ts';
 import { serverSpec, type ServerSpec } from '../spec/server.ts';
 

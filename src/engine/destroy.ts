@@ -1,5 +1,7 @@
 // destroy: remove the stack's nodes (all, or those of some groups).
 import type { StackConfig } from '../config/define.ts';
+import { validateStack } from '../config/stack.ts';
+import { pickGroups } from '../spec/group.ts';
 import { mapLimit } from './limit.ts';
 import { withOperation, type OperationOptions } from './operation.ts';
 import type { RemovedNode } from './results.ts';
@@ -9,7 +11,9 @@ export interface DestroyOptions extends OperationOptions {
   groups?: string[];
 }
 
-export async function destroy(stack: StackConfig, options: DestroyOptions = {}): Promise<RemovedNode[]> {
+export async function destroy(config: StackConfig, options: DestroyOptions = {}): Promise<RemovedNode[]> {
+  const stack = validateStack(config);
+  if (options.groups?.length) pickGroups(stack.groups, options.groups);
   return withOperation(stack, options, async (op) => {
     const only = options.groups?.length ? new Set(options.groups) : undefined;
     const doomed = (await op.listNodes()).filter((n) => !only || only.has(n.group));

@@ -1,7 +1,8 @@
 // exec: run one command on every running node of a group, in parallel, over SSH
 // (Pallet's command-and-control). Not a phase: no actions, no bootstrap, nothing tagged.
-import { CancelledError, ForkliftError } from '../errors.ts';
+import { CancelledError, ForkliftError, UsageError, nodeFailure, type Failure } from '../errors.ts';
 import type { StackConfig } from '../config/define.ts';
+import { validateStack } from '../config/stack.ts';
 import { Cmd } from '../shell/sh.ts';
 import { pickGroups } from '../spec/group.ts';
 import { mapLimit } from './limit.ts';
@@ -22,8 +23,8 @@ export interface ExecNodeResult {
   stdout: string;
   stderr: string;
   ok: boolean;
-  /** Why the command did not run or did not finish (unreachable node, timeout). */
-  error?: string;
+  /** Why the command did not run, did not finish or failed (unreachable node, timeout, exit code). */
+  error?: Failure;
 }
 
 export interface ExecResult {
@@ -41,10 +42,11 @@ export interface ExecResult {
  * A string is shell text as written; build it with the `sh` template to quote values.
  * Progress is reported as an "exec" phase (phase-start, node-phase-done, phase-end).
  */
-export async function exec(stack: StackConfig, group: string, command: string | Cmd, options: ExecOptions = {}): Promise<ExecResult> {
+export async function exec(config: StackConfig, group: string, command: string | Cmd, options: ExecOptions = {}): Promise<ExecResult> {
+  const stack = validateStack(config);
   pickGroups(stack.groups, [group]);
   const cmd = typeof command === 'string' ? new Cmd(command) : command;
-  if (!cmd.text.trim()) throw new ForkliftError('exec: the command is empty', 'USAGE');
+  if (!cmd.text.trim()) throw new UsageError('exec: the command is empty');
   return withOperation(stack, options, async (op) => {
     const targets = (await op.listNodes()).filter((n) => n.group === group && n.state === 'running');
     op.throwIfCancelled();
@@ -55,13 +57,13 @@ export async function exec(stack: StackConfig, group: string, command: string | 
       const base = { name: node.name, id: node.id, group: node.group, address: node.address };
       let result: ExecNodeResult;
       try {
-        const conn = await op.pool.get(node);
-        const out = await conn.run(cmd.text, '', op.signal, options.timeoutMs);
+        const conn = await op.sessions.get(node);
+        const out = await conn.run(cmd.text, { ...(op.signal ? { signal: op.signal } : {}), ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}) });
         result = { ...base, exitCode: out.exitCode, stdout: out.stdout.toString('utf8'), stderr: out.stderr.toString('utf8'), ok: out.exitCode === 0 };
-        if (!result.ok) result.error = `node ${node.name}: exit code ${out.exitCode}`;
+        if (!result.ok) result.error = { code: 'EXIT', message: `node ${node.name}: exit code ${out.exitCode}`, node: node.name, group: node.group, exitCode: out.exitCode };
       } catch (error) {
         if (!(error instanceof ForkliftError) || error instanceof CancelledError) throw error;
-        result = { ...base, exitCode: 255, stdout: '', stderr: '', ok: false, error: error.message };
+        result = { ...base, exitCode: 255, stdout: '', stderr: '', ok: false, error: nodeFailure(node.name, error, { group: node.group }) };
       }
       op.emit({ type: 'node-phase-done', phase: 'exec', node: node.name, ok: result.ok, changed: 0, ms: Date.now() - t0, ...(result.error ? { error: result.error } : {}) });
       return result;

@@ -1,12 +1,13 @@
 // lift: run phases on the stack's existing nodes; no scaling, no bootstrap.
 import { SpecError } from '../errors.ts';
 import type { StackConfig } from '../config/define.ts';
+import { validateStack } from '../config/stack.ts';
 import { TAG } from '../providers/types.ts';
 import { pickGroups } from '../spec/group.ts';
 import { phasePlan } from '../spec/server.ts';
 import { bootstrapPlan } from './bootstrap.ts';
 import { Operation, withOperation, type OperationOptions, type StackNode } from './operation.ts';
-import { runPhase } from './phase.ts';
+import { runPhase, type NodePhaseResult } from './phase.ts';
 import type { ScriptMode } from '../shell/script.ts';
 import { countChanged, type NodeResult, type OperationResult } from './results.ts';
 
@@ -29,7 +30,8 @@ export async function check(stack: StackConfig, options: LiftOptions = {}): Prom
   return liftIn('check', stack, options);
 }
 
-async function liftIn(mode: ScriptMode, stack: StackConfig, options: LiftOptions): Promise<OperationResult> {
+async function liftIn(mode: ScriptMode, config: StackConfig, options: LiftOptions): Promise<OperationResult> {
+  const stack = validateStack(config);
   if (options.groups?.length) pickGroups(stack.groups, options.groups);
   const phases = phasesToRun(stack, options.phases);
   return withOperation(stack, options, async (op) => {
@@ -72,7 +74,7 @@ export async function runPhases(op: Operation, nodes: StackNode[], how: RunPlan)
   const results = new Map<string, NodeResult>(
     working.map((n) => [n.info.id, { name: n.info.name, id: n.info.id, group: n.info.group, address: n.info.address, ok: true, created: how.created?.has(n.info.id) ?? false, actions: [] }]),
   );
-  const record = (phaseResults: Map<string, { ok: boolean; actions: NodeResult['actions']; error?: string }>) => {
+  const record = (phaseResults: Map<string, NodePhaseResult>) => {
     for (const [id, r] of phaseResults) {
       const node = results.get(id)!;
       node.actions.push(...r.actions);

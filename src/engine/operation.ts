@@ -1,13 +1,17 @@
-// What every operation shares: the stack, its provider, one SSH pool, events, cancellation.
+// What every operation shares: the stack (validated here, at the library's edge), its
+// provider, one connection per node over the transport, events, cancellation.
 import { CancelledError } from '../errors.ts';
 import type { StackConfig } from '../config/define.ts';
-import { openProvider } from '../providers/index.ts';
+import { validateStack } from '../config/stack.ts';
+import { openProvider } from '../providers/registry.ts';
 import type { NodeInfo, Provider } from '../providers/types.ts';
 import { TAG } from '../providers/types.ts';
 import type { GroupSpec } from '../spec/group.ts';
 import type { NodeRef } from '../spec/plan.ts';
-import { SshPool } from '../transport/ssh.ts';
+import { sshTransport } from '../transport/ssh.ts';
+import type { Transport } from '../transport/types.ts';
 import type { EventListener, ForkliftEvent } from './events.ts';
+import { Sessions } from './sessions.ts';
 
 export interface OperationOptions {
   /** Progress events, as they happen. */
@@ -16,10 +20,12 @@ export interface OperationOptions {
   signal?: AbortSignal;
   /** Nodes worked on at once (default 64). */
   concurrency?: number;
-  /** SSH connect timeout per node, ms (default 30 000). */
+  /** Connect timeout per node, ms (default 30 000). */
   connectTimeoutMs?: number;
   /** How long one node's phase script may run, ms (default 30 minutes); then it is stopped and the node fails. */
   scriptTimeoutMs?: number;
+  /** How forklift reaches nodes (default: SSH). Tests pass a fake one. */
+  transport?: Transport;
 }
 
 /** A node together with the group spec that configures it. */
@@ -30,7 +36,8 @@ export interface StackNode {
 }
 
 export class Operation {
-  readonly pool: SshPool;
+  readonly sessions: Sessions;
+  private unlock: (() => Promise<void>) | undefined;
 
   private constructor(
     readonly stack: StackConfig,
@@ -38,14 +45,18 @@ export class Operation {
     private readonly options: OperationOptions,
     private readonly ownsProvider: boolean,
   ) {
-    this.pool = new SshPool({ timeoutMs: options.connectTimeoutMs ?? 30_000, ...(options.signal ? { signal: options.signal } : {}) });
+    this.sessions = new Sessions(options.transport ?? sshTransport, {
+      timeoutMs: options.connectTimeoutMs ?? 30_000,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
   }
 
-  static async open(stack: StackConfig, options: OperationOptions = {}): Promise<Operation> {
+  static async open(config: StackConfig, options: OperationOptions = {}): Promise<Operation> {
+    const stack = validateStack(config);
     const configured = stack.provider ?? { name: 'local' as const };
     if ('listNodes' in configured) return new Operation(stack, configured, options, false);
     const emit = options.onEvent;
-    const provider = await openProvider(configured, (message) => emit?.({ type: 'provider', message }));
+    const provider = await openProvider(configured, { log: (message) => emit?.({ type: 'provider', message }) });
     return new Operation(stack, provider, options, true);
   }
 
@@ -69,14 +80,11 @@ export class Operation {
     if (this.options.signal?.aborted) throw new CancelledError();
   }
 
-  groupOf(node: NodeInfo): GroupSpec | undefined {
-    return this.stack.groups.find((g) => g.name === node.group);
-  }
-
   /** The stack's nodes whose group this stack file defines, paired with their group spec. */
   stackNodes(infos: readonly NodeInfo[]): StackNode[] {
+    const groups = new Map(this.stack.groups.map((g) => [g.name, g]));
     return infos.flatMap((info) => {
-      const group = this.groupOf(info);
+      const group = groups.get(info.group);
       return group ? [{ info, group, ref: toRef(info, group) }] : [];
     });
   }
@@ -87,15 +95,13 @@ export class Operation {
     return nodes.filter((n) => n.tags[TAG.stack] === this.stack.stack).sort((a, b) => a.group.localeCompare(b.group) || a.name.localeCompare(b.name));
   }
 
-  private unlock: (() => Promise<void>) | undefined;
-
   /** Hold the stack's operator lock (when the provider has one) until close(). */
   async lock(operation: string): Promise<void> {
     this.unlock = await this.provider.lockStack?.(this.stack.stack, `forklift ${operation} (pid ${process.pid}, since ${new Date().toISOString()})`);
   }
 
   async close(): Promise<void> {
-    await this.pool.closeAll();
+    await this.sessions.closeAll();
     await this.unlock?.();
     if (this.ownsProvider) await this.provider.close?.();
   }

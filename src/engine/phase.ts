@@ -1,10 +1,10 @@
-// Run one phase on many nodes at once: one script per node over its pooled connection.
+// Run one phase on many nodes at once: one script per node over its connection.
 // A failing node stops only itself; the phase ends when every node is done (a barrier).
 import type { Target } from '../actions/types.ts';
-import { ActionError, ForkliftError, tail } from '../errors.ts';
-import { TAG } from '../providers/types.ts';
-import { RUN_FROM_STDIN, parseRecords, type ScriptMode } from '../shell/script.ts';
+import { ActionError, ForkliftError, nodeFailure, type Failure } from '../errors.ts';
+import { parseRecords, type ScriptMode } from '../shell/script.ts';
 import type { NodeRef, PlanContext, PlanItem } from '../spec/plan.ts';
+import { tail } from '../text.ts';
 import { mapLimit } from './limit.ts';
 import type { Operation, StackNode } from './operation.ts';
 import type { NodeActionResult } from './results.ts';
@@ -13,7 +13,7 @@ import { buildPhaseScript } from './script.ts';
 export interface NodePhaseResult {
   ok: boolean;
   actions: NodeActionResult[];
-  error?: string;
+  error?: Failure;
 }
 
 export interface PhaseRun {
@@ -29,11 +29,12 @@ export interface PhaseRun {
 export async function runPhase(op: Operation, run: PhaseRun): Promise<Map<string, NodePhaseResult>> {
   const started = Date.now();
   op.emit({ type: 'phase-start', phase: run.phase, nodes: run.nodes.map((n) => n.info.name) });
+  const context = contextFactory(op.stack.stack, run.phase, run.all);
   const results = await mapLimit(run.nodes, op.concurrency, async (node) => {
     const t0 = Date.now();
-    const result = await runOnNode(op, run, node).catch((error: unknown): NodePhaseResult => {
+    const result = await runOnNode(op, run, node, context(node.ref)).catch((error: unknown): NodePhaseResult => {
       if (!(error instanceof ForkliftError)) throw error;
-      return { ok: false, actions: [], error: error.message };
+      return { ok: false, actions: [], error: nodeFailure(node.info.name, error, { group: node.info.group, phase: run.phase }) };
     });
     const changed = result.actions.filter((a) => a.changed).length;
     op.emit({ type: 'node-phase-done', phase: run.phase, node: node.info.name, ok: result.ok, changed, ms: Date.now() - t0, ...(result.error ? { error: result.error } : {}) });
@@ -43,36 +44,49 @@ export async function runPhase(op: Operation, run: PhaseRun): Promise<Map<string
   return new Map(results);
 }
 
-export function planContext(stack: string, phase: string, node: NodeRef, all: readonly NodeRef[]): PlanContext {
-  return {
+/**
+ * Plan contexts for one phase. The role and group indexes are built once per phase, not
+ * once per node, so planning a phase costs the same per node at 10 nodes as at 10,000.
+ */
+export function contextFactory(stack: string, phase: string, all: readonly NodeRef[]): (node: NodeRef) => PlanContext {
+  const byRole = new Map<string, NodeRef[]>();
+  const byGroup = new Map<string, NodeRef[]>();
+  for (const n of all) {
+    for (const role of n.roles) (byRole.get(role) ?? byRole.set(role, []).get(role)!).push(n);
+    (byGroup.get(n.group) ?? byGroup.set(n.group, []).get(n.group)!).push(n);
+  }
+  return (node) => ({
     stack,
     phase,
     node,
     nodes: all,
-    nodesWithRole: (role) => all.filter((n) => n.roles.includes(role)),
-    nodesInGroup: (group) => all.filter((n) => n.group === group),
-  };
+    nodesWithRole: (role) => [...(byRole.get(role) ?? [])],
+    nodesInGroup: (group) => [...(byGroup.get(group) ?? [])],
+  });
+}
+
+export function planContext(stack: string, phase: string, node: NodeRef, all: readonly NodeRef[]): PlanContext {
+  return contextFactory(stack, phase, all)(node);
 }
 
 export function targetOf(node: StackNode): Target {
-  // Image facts are recorded in the node's tags ("debian-12").
-  const [family = 'debian', version = ''] = (node.info.tags[TAG.image] ?? 'debian').split('-');
-  return { node: { name: node.info.name, group: node.info.group, address: node.info.address }, os: { family, version } };
+  return { node: { name: node.info.name, group: node.info.group, address: node.info.address }, os: node.info.os };
 }
 
-async function runOnNode(op: Operation, run: PhaseRun, node: StackNode): Promise<NodePhaseResult> {
+async function runOnNode(op: Operation, run: PhaseRun, node: StackNode, ctx: PlanContext): Promise<NodePhaseResult> {
   op.throwIfCancelled();
-  const ctx = planContext(op.stack.stack, run.phase, node.ref, run.all);
   const { script, actions } = await buildPhaseScript(run.planFor(node), ctx, targetOf(node), run.mode);
   if (actions.length === 0) return { ok: true, actions: [] };
-  const conn = await op.pool.get(node.info);
+  const conn = await op.sessions.get(node.info);
+  const where = { node: node.info.name, group: node.info.group, phase: run.phase };
   let out;
   try {
-    out = await conn.run(RUN_FROM_STDIN, script.text, op.signal, op.scriptTimeoutMs);
+    out = await conn.runScript(script.text, { ...(op.signal ? { signal: op.signal } : {}), timeoutMs: op.scriptTimeoutMs });
   } catch (error) {
     if (!(error instanceof ForkliftError) || error.code !== 'TIMEOUT') throw error;
-    op.pool.drop(node.info.id);
-    return { ok: false, actions: [], error: `node ${node.info.name}: phase ${run.phase} still running after ${op.scriptTimeoutMs / 1000} s; stopped it` };
+    op.sessions.drop(node.info.id);
+    const message = `node ${node.info.name}: phase ${run.phase} still running after ${op.scriptTimeoutMs / 1000} s; stopped it`;
+    return { ok: false, actions: [], error: { code: 'TIMEOUT', message, ...where } };
   }
   const { records } = parseRecords(out.stdout);
   const results: NodeActionResult[] = records.map((r) => ({
@@ -86,12 +100,14 @@ async function runOnNode(op: Operation, run: PhaseRun, node: StackNode): Promise
   }));
   const failed = results.find((r) => r.status === 'failed');
   if (failed) {
-    return { ok: false, actions: results, error: new ActionError(node.info.name, failed.name, failed.exitCode, tail(failed.stderr || failed.stdout)).message };
+    const error = new ActionError({ ...where, action: failed.name, exitCode: failed.exitCode, stderrTail: tail(failed.stderr || failed.stdout) });
+    return { ok: false, actions: results, error: error.toJSON() };
   }
   if (out.exitCode !== 0 || records.length !== actions.length) {
     // The script itself died outside any action (killed, out of disk, no /tmp).
     const next = actions[records.length]?.label ?? 'script';
-    return { ok: false, actions: results, error: new ActionError(node.info.name, next, out.exitCode, tail(out.stderr.toString())).message };
+    const error = new ActionError({ ...where, action: next, exitCode: out.exitCode, stderrTail: tail(out.stderr.toString()) });
+    return { ok: false, actions: results, error: error.toJSON() };
   }
   return { ok: true, actions: results };
 }

@@ -1,5 +1,6 @@
 // Results are data: what the CLI prints as a table or as --json, and what the API returns.
 import type { ActionResult } from '../actions/types.ts';
+import type { Failure } from '../errors.ts';
 
 export interface NodeActionResult extends ActionResult {
   phase: string;
@@ -15,8 +16,8 @@ export interface NodeResult {
   created: boolean;
   /** Every action that ran, in order, phase by phase. */
   actions: NodeActionResult[];
-  /** Why the node failed: node, action, exit code and the last stderr lines. */
-  error?: string;
+  /** Why the node failed: its text, and where (node, phase, action, exit code, stderr tail) as data. */
+  error?: Failure;
 }
 
 export interface RemovedNode {
@@ -33,7 +34,7 @@ export interface OperationResult {
   nodes: NodeResult[];
   removed: RemovedNode[];
   /** Failures not tied to one configured node (a node that could not be created). */
-  errors: string[];
+  errors: Failure[];
   /** Changed actions, over all nodes. */
   changed: number;
 }

@@ -35,15 +35,9 @@ export function aggregate(actions: readonly Action[]): Action[] {
     const first = out[index]!;
     const all = collected.get(kind)!;
     if (all.length === 1) continue;
-    const args = first.def.aggregate!(all);
-    out[index] = { ...first, args, label: labelFor(first, args) };
+    out[index] = { ...first, ...first.def.aggregate!(all) };
   }
   return out;
-}
-
-function labelFor(first: Action, args: unknown): string {
-  const names = (args as { names?: unknown }).names;
-  return Array.isArray(names) ? `${first.kind} ${names.join(' ')}` : first.label;
 }
 
 export async function buildPhaseScript(item: PlanItem, ctx: PlanContext, target: Target, mode: ScriptMode = 'apply'): Promise<PhaseScript> {

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { StackConfig } from '../config/define.ts';
-import { ForkliftError } from '../errors.ts';
+import { ForkliftError, UsageError } from '../errors.ts';
 import { withOperation, type OperationOptions } from './operation.ts';
 
 export interface SshOptions extends OperationOptions {
@@ -18,7 +18,7 @@ export async function ssh(stack: StackConfig, node: string, options: SshOptions 
   const target = await withOperation(stack, options, async (op) => {
     const all = await op.listNodes();
     const found = all.find((n) => n.name === node || n.id === node);
-    if (!found) throw new ForkliftError(`node ${node}: not in stack ${op.stack.stack}; its nodes: ${all.map((n) => n.name).join(', ') || '(none)'}`, 'USAGE');
+    if (!found) throw new UsageError(`node ${node}: not in stack ${op.stack.stack}; its nodes: ${all.map((n) => n.name).join(', ') || '(none)'}`);
     return found;
   });
   const dir = mkdtempSync(join(tmpdir(), 'forklift-ssh-'));

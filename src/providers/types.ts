@@ -1,6 +1,7 @@
 // The compute service every provider implements (Pallet's ComputeService).
 // The engine only ever sees this interface; it never imports a concrete provider.
 import type { NodeSpec } from '../spec/node.ts';
+import type { SshEndpoint } from '../transport/types.ts';
 
 /** Tag keys forklift writes on every node. The cloud's own tags are the only record of a stack. */
 export const TAG = {
@@ -8,21 +9,18 @@ export const TAG = {
   group: 'forklift-group',
   /** "true" once bootstrap succeeded on the node (Pallet's pallet-state {:bootstrapped true}). */
   bootstrapped: 'forklift-bootstrapped',
-  /** Image facts, e.g. "debian-12". */
+  /** The image a provider made the node from, e.g. "debian-12" (the provider's own record). */
   image: 'forklift-image',
 } as const;
 
 export type Tags = Record<string, string>;
 
-/** How to reach a node over SSH. */
-export interface SshEndpoint {
-  host: string;
-  port: number;
-  user: string;
-  /** PEM/OpenSSH private key text. Never logged. */
-  privateKey: string;
-  /** Expected host key (OpenSSH "ssh-ed25519 AAAA..." public key line); when set, any other key is refused. */
-  hostKey?: string;
+/** The node's operating system, as the provider reports it or as detected on the node. */
+export interface NodeOs {
+  /** e.g. "debian", "ubuntu" (os-release ID). */
+  family: string;
+  /** e.g. "12", "22.04" (os-release VERSION_ID); "" when unknown. */
+  version: string;
 }
 
 export type NodeState = 'running' | 'stopped' | 'pending' | 'error';
@@ -38,6 +36,7 @@ export interface NodeInfo {
   address: string;
   state: NodeState;
   tags: Tags;
+  os: NodeOs;
   ssh: SshEndpoint;
 }
 
@@ -61,8 +60,11 @@ export interface Provider {
   destroyNode(node: NodeInfo, signal?: AbortSignal): Promise<void>;
   /** Merge tags into the node's tags. */
   tagNode(node: NodeInfo, tags: Tags, signal?: AbortSignal): Promise<void>;
-  /** Check a node spec can be satisfied before anything is created (image exists, sizes fit). Throws a ProviderError naming what exists. */
-  validate?(group: string, spec: NodeSpec): Promise<void>;
+  /**
+   * Check a node spec can be satisfied before anything is created (image exists, sizes
+   * fit). Throws a ProviderError naming what exists; the engine adds the group's name.
+   */
+  validate?(spec: NodeSpec): Promise<void>;
   /**
    * Take the stack's operator lock for a changing operation, so that two operators do
    * not converge one stack at once; resolves with its release. Throws a ProviderError
@@ -80,3 +82,8 @@ export interface Provider {
 
 /** Progress messages a provider may emit (host preparation, image build). */
 export type ProviderLog = (message: string) => void;
+
+/** What forklift hands a provider besides its options. */
+export interface ProviderContext {
+  log: ProviderLog;
+}

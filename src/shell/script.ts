@@ -84,7 +84,8 @@ function renderBlock(block: Block, index: number, mode: ScriptMode, notify: read
 /** The whole phase script for one node. */
 export function renderScript(blocks: readonly Block[], mode: ScriptMode = 'apply'): Cmd {
   const notify = blocks.map((_, i) => blocks.filter((b) => b.onChangeOf?.includes(i)).map((b) => pendingKey(b.label)));
-  return lines(raw(PRELUDE), raw(`fl_pending=${PENDING_DIR}`), ...blocks.map((b, i) => renderBlock(b, i, mode, notify[i]!)), raw('exit 0'));
+  const header = raw(`# forklift ${mode} script: ${blocks.length} action${blocks.length === 1 ? '' : 's'}`);
+  return lines(header, raw(PRELUDE), raw(`fl_pending=${PENDING_DIR}`), ...blocks.map((b, i) => renderBlock(b, i, mode, notify[i]!)), raw('exit 0'));
 }
 
 /** How the node runs a script it receives on stdin: saved first, so no command can read the script as its input. */

@@ -1,7 +1,7 @@
 // Group specs: a named server spec with a node spec; nodes of a group are identical.
 import { z } from 'zod';
 import { SpecError } from '../errors.ts';
-import { parseSpec } from './validate.ts';
+import { parseSpec } from '../validate.ts';
 import { serverSpec, type ServerSpec, type ServerSpecInput } from './server.ts';
 import type { NodeSpec } from './node.ts';
 

@@ -1,6 +1,6 @@
 // Node specs: what a node is made of (image, hardware, network, user data).
 import { z } from 'zod';
-import { parseSpec } from './validate.ts';
+import { parseSpec } from '../validate.ts';
 
 const cloudConfig = z.record(z.string(), z.unknown());
 
@@ -11,7 +11,7 @@ export const nodeSpecSchema = z
         /** e.g. "debian" */
         osFamily: z.string().min(1).optional(),
         /** A regular expression the OS version must match, e.g. "12" or "^12". */
-        osVersionMatches: z.string().min(1).optional(),
+        osVersionMatches: z.string().min(1).refine(isRegExp, 'not a valid regular expression').optional(),
         /** A provider-specific image or template id; wins over the fields above. */
         imageId: z.string().min(1).optional(),
       })
@@ -38,6 +38,15 @@ export const nodeSpecSchema = z
     userData: z.union([z.string(), cloudConfig]).optional(),
   })
   .strict();
+
+function isRegExp(source: string): boolean {
+  try {
+    new RegExp(source);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** A node spec. Every part is optional so that specs merge without defaults clobbering them. */
 export type NodeSpec = z.output<typeof nodeSpecSchema>;

@@ -1,6 +1,6 @@
 // Server specs: phases of plans, roles and a node spec, composed with `extends`.
 import { z } from 'zod';
-import { parseSpec } from './validate.ts';
+import { parseSpec } from '../validate.ts';
 import { isPlan, type Plan, plan } from './plan.ts';
 import { mergeNodeSpecs, nodeSpecSchema, type NodeSpec } from './node.ts';
 

@@ -1,24 +1,18 @@
-// SSH transport: one connection per node, opened once and reused across phases.
+// SSH transport (ssh2): one connection per node, opened once and reused across phases.
 // Scripts go over stdin to a shell on the node; no pty (a pty kills background processes).
 import { randomBytes } from 'node:crypto';
 import { Client, type ClientChannel } from 'ssh2';
 import { CancelledError, ForkliftError, TransportError } from '../errors.ts';
-import type { SshEndpoint } from '../providers/types.ts';
+import { RUN_FROM_STDIN } from '../shell/script.ts';
 import { quote } from '../shell/sh.ts';
+import type { ConnectOptions, ConnectTarget, Connection, RunOptions, RunOutput, SshEndpoint, Transport } from './types.ts';
 
-export interface RunOutput {
-  exitCode: number;
-  stdout: Buffer;
-  stderr: Buffer;
-}
+export const sshTransport: Transport = {
+  name: 'ssh',
+  connect: (target: ConnectTarget, options?: ConnectOptions) => SshConnection.open(target.name, target.ssh, options),
+};
 
-export interface ConnectOptions {
-  /** Give up connecting after this long (default 30 s); connection refusals are retried until then. */
-  timeoutMs?: number;
-  signal?: AbortSignal;
-}
-
-export class SshConnection {
+export class SshConnection implements Connection {
   private constructor(
     private readonly client: Client,
     readonly node: string,
@@ -43,7 +37,11 @@ export class SshConnection {
    * `timeoutMs` (or when `cancel` fires) the remote command and everything it started
    * are killed, then the run rejects (code TIMEOUT, or a CancelledError).
    */
-  run(command: string, stdin: string | Buffer = '', cancel?: AbortSignal, timeoutMs?: number): Promise<RunOutput> {
+  runScript(script: string, options: RunOptions = {}): Promise<RunOutput> {
+    return this.run(RUN_FROM_STDIN, { ...options, stdin: script });
+  }
+
+  run(command: string, { stdin = '', signal: cancel, timeoutMs }: RunOptions = {}): Promise<RunOutput> {
     const timeout = timeoutMs ? AbortSignal.timeout(timeoutMs) : undefined;
     const signal = timeout && cancel ? AbortSignal.any([cancel, timeout]) : (timeout ?? cancel);
     // Closing a channel without a pty leaves its command running (and sshd ignores
@@ -145,33 +143,4 @@ function connectOnce(node: string, endpoint: SshEndpoint, timeoutMs: number, sig
         : {}),
     });
   });
-}
-
-/** One connection per node for the length of an operation. */
-export class SshPool {
-  private readonly connections = new Map<string, Promise<SshConnection>>();
-
-  constructor(private readonly options: ConnectOptions = {}) {}
-
-  get(node: { id: string; name: string; ssh: SshEndpoint }): Promise<SshConnection> {
-    let conn = this.connections.get(node.id);
-    if (!conn) {
-      conn = SshConnection.open(node.name, node.ssh, this.options);
-      conn.catch(() => this.connections.delete(node.id));
-      this.connections.set(node.id, conn);
-    }
-    return conn;
-  }
-
-  drop(nodeId: string): void {
-    const conn = this.connections.get(nodeId);
-    this.connections.delete(nodeId);
-    conn?.then((c) => c.close(), () => undefined);
-  }
-
-  async closeAll(): Promise<void> {
-    const all = [...this.connections.values()];
-    this.connections.clear();
-    await Promise.all(all.map((c) => c.then((x) => x.close(), () => undefined)));
-  }
 }

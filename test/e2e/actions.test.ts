@@ -2,18 +2,16 @@
 // once (changed), lift runs them again (ok). File content is read back byte for byte
 // over SSH. A failing action fails the node with node, action, exit code and stderr.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { absent, directory, execChecked, file, packages, service, symlink, user } from '../../src/actions/index.ts';
 import type { StackConfig } from '../../src/config/define.ts';
 import { converge } from '../../src/engine/converge.ts';
-import { destroy } from '../../src/engine/destroy.ts';
 import { lift } from '../../src/engine/lift.ts';
 import type { NodeResult, OperationResult } from '../../src/engine/results.ts';
-import { SSH_KEY } from '../../src/providers/local/index.ts';
 import { sh } from '../../src/shell/sh.ts';
 import { groupSpec } from '../../src/spec/group.ts';
 import { plan } from '../../src/spec/plan.ts';
+import { ssh as sshRun, stackName } from './nodes.ts';
 
 const HOSTILE = "it's \"$(id)\" `id` $HOME ${PATH} %s %d \\n \\\\ \\0\n-n\n日本語 é 😀\r\n\n\n";
 const DIR = '/srv/fl e2e';
@@ -48,7 +46,7 @@ const configure = plan(
 const HANDLERS = ['daemon-reload', 'service fl-e2e restarted'];
 
 const stack: StackConfig = {
-  stack: `ta-${process.pid}`,
+  stack: stackName('tact'),
   provider: { name: 'local' },
   groups: [
     groupSpec('node', {
@@ -60,10 +58,11 @@ const stack: StackConfig = {
   ],
 };
 
+/** A command that must succeed on the node; its stdout as bytes. */
 function ssh(address: string, command: string): Buffer {
-  const r = spawnSync('ssh', ['-i', SSH_KEY, '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR', '-o', 'BatchMode=yes', `root@${address}`, command], { timeout: 30_000 });
-  assert.equal(r.status, 0, `ssh ${command}: ${r.stderr}`);
-  return r.stdout;
+  const r = sshRun(address, command);
+  assert.equal(r.code, 0, `ssh ${command}: ${r.stderr}`);
+  return r.bytes;
 }
 
 const statuses = (node: NodeResult, phase = 'configure') => Object.fromEntries(node.actions.filter((a) => a.phase === phase).map((a) => [a.name, a.status]));
@@ -78,10 +77,6 @@ describe('every action on a real node', { concurrency: false, timeout: 15 * 60_0
     assert.ok(first.ok, describeRun(first));
     assert.equal(first.nodes.length, 1);
     address = first.nodes[0]!.address;
-  });
-
-  after(async () => {
-    await destroy(stack);
   });
 
   const labels = ['packages tree', 'user fl-e2e', 'user staff', `directory ${DIR}`, hostile.label, `symlink ${DIR}/link -> it's $(x)`, 'make doomed', `absent ${DIR}/doomed`, unitFile.label, 'daemon-reload', 'service fl-e2e', 'service fl-e2e restarted'];
@@ -122,8 +117,8 @@ describe('every action on a real node', { concurrency: false, timeout: 15 * 60_0
     assert.deepEqual(statuses(node, 'broken'), { 'packages no-such-package-forklift': 'failed' });
     const failed = node.actions[0]!;
     assert.equal(failed.exitCode, 100);
-    assert.match(node.error ?? '', new RegExp(`^node ${node.name}: action "packages no-such-package-forklift" failed with exit code 100\\n`));
-    assert.match(node.error ?? '', /Unable to locate package no-such-package-forklift/);
-    assert.equal(spawnSync('ssh', ['-i', SSH_KEY, '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR', `root@${address}`, 'test -e /root/after-broken']).status, 1);
+    assert.match(node.error?.message ?? '', new RegExp(`^node ${node.name}: action "packages no-such-package-forklift" failed with exit code 100\\n`));
+    assert.match(node.error?.message ?? '', /Unable to locate package no-such-package-forklift/);
+    assert.equal(sshRun(address, 'test -e /root/after-broken').code, 1);
   });
 });

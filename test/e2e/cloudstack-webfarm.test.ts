@@ -2,59 +2,29 @@
 // here on a free loopback port (its VMs are real local nodes): the issue's checks for the
 // cloudstack provider, then the same farm with the endpoint misbehaving.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { CloudStackClient, startEndpoint, type Endpoint, type Faults } from '../../src/providers/cloudstack/index.ts';
-import { localNodeName } from '../../src/providers/cloudstack/endpoint/backend.ts';
-import { chainName, containerName, createProvider as createLocal, DEFAULT_LXC_PATH } from '../../src/providers/local/index.ts';
+import { before, describe, it } from 'node:test';
+import { localNodeName } from '../../src/endpoint/cloudstack/index.ts';
+import { containerName } from '../../src/providers/local/index.ts';
 import { TAG, type NodeListing, type OperationResult } from '../../src/index.ts';
-import { byGroup, forklift, leftovers, ROOT, servedBy, stackDir } from './helpers.ts';
+import { testEndpoint } from './endpoint.ts';
+import { byGroup, ROOT, servedBy } from './helpers.ts';
+import { hasChain, leftovers, testStack } from './nodes.ts';
 
-const stack = `tcw${process.pid}`;
-const localStack = `tcwl${process.pid}`; // the endpoint's local nodes
-const tmp = mkdtempSync(join(tmpdir(), 'fl-csw-'));
-const dataFile = join(tmp, 'endpoint.json');
-const apiKey = `key-${process.pid}`;
-const secretKey = `secret-${process.pid}-+/=`;
-const dir = stackDir(`import farm from '${ROOT}/examples/webfarm-cloudstack/forklift.config.ts';
-export default { ...farm, stack: '${stack}', provider: { ...farm.provider, keyDir: ${JSON.stringify(join(tmp, 'keys'))} } };
+const ep = testEndpoint('tcw');
+const { stack, cli: run } = testStack('tcws', (name) => `import farm from '${ROOT}/examples/webfarm-cloudstack/forklift.config.ts';
+export default { ...farm, stack: '${name}', provider: { ...farm.provider, keyDir: ${JSON.stringify(ep.keyDir)} } };
 `);
-
-let endpoint: Endpoint | undefined;
-let port = 0;
-let client: CloudStackClient;
-const log = (m: string) => console.error(`endpoint: ${m}`);
-
-/** (Re)start the endpoint on the same port and data file: a restart must lose nothing. */
-async function openEndpoint(faults: Faults = {}): Promise<void> {
-  await endpoint?.close();
-  endpoint = await startEndpoint({ port, dataFile, apiKey, secretKey, faults, localStack, log });
-  port = Number(new URL(endpoint.url).port);
-  client = new CloudStackClient({ endpoint: endpoint.url, apiKey, secretKey, pollMs: 50, backoffMs: 50 });
-}
-
-const env = () => ({ CLOUDSTACK_ENDPOINT: endpoint!.url, CLOUDSTACK_KEY: apiKey, CLOUDSTACK_SECRET: secretKey });
-const cli = (...args: string[]) => forklift(args, dir, env());
-const timed = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
-  const t0 = Date.now();
-  try {
-    return await fn();
-  } finally {
-    console.error(`${what}: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-  }
-};
+const cli = (...args: string[]) => run(args, ep.env());
+const localStack = ep.localStack;
 
 async function converge(...counts: string[]): Promise<OperationResult> {
-  const run = await timed(`converge ${counts.join(' ')}`, () => cli('converge', '--json', '-q', ...counts));
-  assert.equal(run.code, 0, `converge ${counts.join(' ')} failed:\n${run.stdout}\n${run.stderr}`);
-  return JSON.parse(run.stdout) as OperationResult;
+  const r = await cli('converge', '--json', '-q', ...counts);
+  assert.equal(r.code, 0, `converge ${counts.join(' ')} failed:\n${r.stdout}\n${r.stderr}`);
+  return JSON.parse(r.stdout) as OperationResult;
 }
 
 interface Vm { id: string; name: string; state: string; tags: Array<{ key: string; value: string }> }
-const allVms = () => client.list<Vm>('listVirtualMachines');
+const allVms = () => ep.client.list<Vm>('listVirtualMachines');
 const tagOf = (vm: Vm, key: string) => vm.tags.find((t) => t.key === key)?.value;
 const vmContainer = (vmId: string) => containerName(localStack, localNodeName(vmId));
 const everVms = new Set<string>();
@@ -63,8 +33,7 @@ const remember = (r: OperationResult) => r.nodes.forEach((n) => everVms.add(n.id
 /** No container, process or firewall chain is left for any VM this file ever made. */
 function assertNothingLeft(): void {
   assert.deepEqual(leftovers(localStack), { containers: [], processes: [] });
-  const rules = spawnSync('iptables', ['-w', '-S'], { encoding: 'utf8' }).stdout;
-  for (const id of everVms) assert.ok(!rules.includes(chainName(vmContainer(id))), `firewall chain of VM ${id} left behind`);
+  for (const id of everVms) assert.ok(!hasChain(localStack, localNodeName(id)), `firewall chain of VM ${id} left behind`);
 }
 
 /** Every VM the endpoint holds is a node of the stack with the given counts, and every local node backs one. */
@@ -81,25 +50,10 @@ describe('webfarm on the cloudstack endpoint', { concurrency: false }, () => {
   let lbAddress: string;
 
   before(async () => {
-    await openEndpoint();
+    await ep.open();
     first = await converge('lb=1', 'web=4');
     remember(first);
     lbAddress = byGroup(first, 'lb')[0]!.address;
-  });
-
-  after(async () => {
-    // The stack through the CLI, then every VM left in the endpoint, then every local node by name.
-    if (endpoint) {
-      await cli('destroy', '-q');
-      for (const vm of await allVms().catch(() => [])) await client.job('destroyVirtualMachine', { id: vm.id, expunge: 'true' }).catch(() => {});
-      await endpoint.close();
-    }
-    const local = createLocal();
-    for (const node of await local.listNodes(localStack).catch(() => [])) await local.destroyNode(node).catch(() => {});
-    for (const name of leftovers(localStack).containers) spawnSync('lxc-destroy', ['-P', DEFAULT_LXC_PATH, '-n', name, '-f']);
-    await local.close?.();
-    rmSync(tmp, { recursive: true, force: true });
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('converge lb=1 web=4 gives a working farm: 8 requests to the lb reach the 4 webs', async () => {
@@ -150,13 +104,13 @@ describe('webfarm on the cloudstack endpoint', { concurrency: false }, () => {
     const list = await read();
     assert.deepEqual(list.map((n) => n.group).sort(), ['lb', 'web', 'web']);
     assert.ok(list.every((n) => n.state === 'running' && n.tags[TAG.stack] === stack && n.tags[TAG.bootstrapped] === 'true' && n.tags[TAG.image] === 'debian-12'));
-    await openEndpoint(); // a fresh endpoint reading the same data file
+    await ep.open(); // a fresh endpoint reading the same data file
     assert.deepEqual(await read(), list);
     assert.deepEqual(await servedBy(lbAddress, 4), new Set(list.filter((n) => n.group === 'web').map((n) => n.name)));
   });
 
   it('destroy leaves no VM in the endpoint and no container', async () => {
-    const run = await timed('destroy', () => cli('destroy'));
+    const run = await cli('destroy');
     assert.equal(run.code, 0, run.stderr);
     assert.deepEqual(await allVms(), []);
     assertNothingLeft();
@@ -164,15 +118,15 @@ describe('webfarm on the cloudstack endpoint', { concurrency: false }, () => {
   });
 
   it('with 429s, a 533, slow jobs, a failing deploy job and dropped connections: converge recovers or says why; a re-run reaches the counts with no orphan', async () => {
-    await openEndpoint({ rateLimitEvery: 7, capacityFailures: 1, jobDelayMs: 400, failDeployJobs: 1, dropEvery: 29 });
-    const firstTry = await timed('converge lb=1 web=1 (faults)', () => cli('converge', '--json', '-q', 'lb=1', 'web=1'));
+    await ep.open({ rateLimitEvery: 7, capacityFailures: 1, jobDelayMs: 400, failDeployJobs: 1, dropEvery: 29 });
+    const firstTry = await cli('converge', '--json', '-q', 'lb=1', 'web=1');
     if (firstTry.code !== 0) {
       // A clear error: which node or command failed, and why, never an internal error or a secret.
       const said = `${firstTry.stdout}\n${firstTry.stderr}`;
       console.error(`first converge under faults failed as reported:\n${said}`);
       assert.notEqual(firstTry.code, 70, `internal error:\n${said}`);
       assert.match(said, /cloudstack: \w+ failed|could not be created|failed/);
-      assert.ok(!said.includes(secretKey) && !said.includes(apiKey), 'credentials leaked into the output');
+      assert.ok(!said.includes(ep.secretKey) && !said.includes(ep.apiKey), 'credentials leaked into the output');
     }
     const again = await converge('lb=1', 'web=1');
     remember(again);
@@ -181,7 +135,7 @@ describe('webfarm on the cloudstack endpoint', { concurrency: false }, () => {
     await assertNoOrphans({ lb: 1, web: 1 });
     const lb = byGroup(again, 'lb')[0]!;
     assert.deepEqual(await servedBy(lb.address, 2), new Set([byGroup(again, 'web')[0]!.name]));
-    const run = await timed('destroy (faults)', () => cli('destroy', '-q'));
+    const run = await cli('destroy', '-q');
     assert.equal(run.code, 0, run.stderr);
     assert.deepEqual(await allVms(), []);
     assertNothingLeft();

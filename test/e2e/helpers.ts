@@ -1,4 +1,5 @@
-// Shared helpers for end-to-end tests: run the CLI as a user would, talk HTTP and SSH to nodes.
+// Shared helpers for end-to-end tests: run the CLI as a user would, talk HTTP to nodes,
+// wait for a condition. Nodes and SSH: nodes.ts.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
@@ -8,7 +9,6 @@ import type { OperationResult } from '../../src/index.ts';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const BIN = join(ROOT, 'bin/forklift.js');
-const KEY = '/var/lib/forklift/ssh/id_ed25519';
 
 export interface CliRun {
   code: number;
@@ -109,15 +109,30 @@ export function canConnect(address: string, port: number, timeoutMs = 1500): Pro
   });
 }
 
-/** Run a command on a local node as root with the local provider's key. */
-export function ssh(address: string, command: string): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync('ssh', ['-i', KEY, '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR', '-o', 'BatchMode=yes', `root@${address}`, command], { encoding: 'utf8', timeout: 30_000 });
-  return { code: r.status ?? 1, stdout: r.stdout, stderr: r.stderr };
+/** Poll `probe` until it returns a value (not undefined), or fail after `timeoutMs`. */
+export async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (let delay = 50; ; delay = Math.min(delay * 1.5, 1000)) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, delay));
+  }
 }
 
-/** Containers, firewall chains and processes left on the host for a stack. */
-export function leftovers(stack: string): { containers: string[]; processes: string[] } {
-  const containers = spawnSync('lxc-ls', ['-1', '-P', '/var/lib/forklift/lxc'], { encoding: 'utf8' }).stdout.split('\n').filter((n) => n.startsWith(`fl-${stack}-`));
-  const processes = spawnSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l.includes(`fl-${stack}-`));
-  return { containers, processes };
+/** Wait until a child's stderr has printed a line matching `pattern`; rejects if it exits first. */
+export function stderrLine(child: import('node:child_process').ChildProcess, pattern: RegExp): Promise<string> {
+  return new Promise((done, fail) => {
+    let seen = '';
+    const onData = (d: Buffer) => {
+      seen += d;
+      const line = seen.split('\n').find((l) => pattern.test(l));
+      if (line !== undefined) {
+        child.stderr!.off('data', onData);
+        done(line);
+      }
+    };
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => fail(new Error(`exited (${code}) before printing ${pattern}:\n${seen}`)));
+  });
 }

@@ -2,23 +2,20 @@
 // forklift's stack): converge bootstraps them once and configures them, tags live on the
 // hosts, and asking for more machines than listed is refused by name.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import type { NodeListing, OperationResult } from '../../src/index.ts';
-import { createProvider } from '../../src/providers/local/index.ts';
 import type { NodeInfo } from '../../src/providers/types.ts';
-import { forklift, ssh, stackDir } from './helpers.ts';
+import { forklift, stackDir } from './helpers.ts';
+import { localNodes, ssh, stackName } from './nodes.ts';
 
-const machines = `thm${process.pid}`;
-const stack = `thosts${process.pid}`;
-const local = createProvider();
+const machines = stackName('thm');
+const stack = stackName('thosts');
 let hosts: NodeInfo[] = [];
 let dir = '';
 
 describe('hosts provider on existing machines', { concurrency: false }, () => {
   before(async () => {
-    hosts = await Promise.all(
-      ['m1', 'm2'].map((name) => local.createNode({ stack: machines, group: 'machines', name, nodeSpec: {}, tags: { 'forklift-stack': machines, 'forklift-group': 'machines' } })),
-    );
+    hosts = await localNodes(machines, 'machines', ['m1', 'm2']);
     dir = stackDir(`import { defineConfig, file, groupSpec, plan } from 'forklift';
 export default defineConfig({
   stack: '${stack}',
@@ -31,10 +28,6 @@ export default defineConfig({
   } })],
 });
 `);
-  });
-
-  after(async () => {
-    for (const h of hosts) await local.destroyNode(h);
   });
 
   it('converge bootstraps each host once and configures it; tags live on the hosts', async () => {
@@ -51,6 +44,8 @@ export default defineConfig({
     }
     const listed = JSON.parse((await forklift(['nodes', '--json'], dir)).stdout) as NodeListing[];
     assert.deepEqual(listed.map((n) => [n.name, n.group, n.tags['forklift-bootstrapped']]), [['app-1', 'app', 'true'], ['app-2', 'app', 'true']]);
+    // The OS is read on the host itself, not assumed.
+    assert.deepEqual(listed.map((n) => n.os), [{ family: 'debian', version: '12' }, { family: 'debian', version: '12' }]);
   });
 
   it('a second converge runs no bootstrap and changes nothing', async () => {

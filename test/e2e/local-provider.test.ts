@@ -1,34 +1,25 @@
-// The local provider on real LXC nodes: SSH, tags, security groups, user data, destroy.
+// The local provider through its own API: images, parallel creates, host keys, tags,
+// inbound ports as a security group, cloud-init, destroy.
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
-import { chainName, containerName, createProvider, DEFAULT_LXC_PATH, SSH_KEY } from '../../src/providers/local/index.ts';
+import { describe, test } from 'node:test';
+import { chainName, createProvider, DEFAULT_LXC_PATH } from '../../src/providers/local/index.ts';
 import { TAG, type NodeInfo } from '../../src/providers/types.ts';
 import { canConnect } from './helpers.ts';
+import { serveHttp, ssh as sshRun, stackName } from './nodes.ts';
 
-const stack = `t-lp-${process.pid}`;
-const provider = createProvider({ log: (m) => console.error(m) });
-const names = ['web', 'plain', 'nope', 'big'];
+const stack = stackName('tlp');
+const provider = createProvider({}, { log: (m) => console.error(m) });
 const tmp = mkdtempSync(join(tmpdir(), 'fl-lp-'));
 
-after(async () => {
-  for (const name of names) {
-    const ct = containerName(stack, name);
-    spawnSync('lxc-destroy', ['-P', DEFAULT_LXC_PATH, '-n', ct, '-f']);
-    await provider.destroyNode({ id: ct } as NodeInfo).catch(() => {});
-  }
-  rmSync(tmp, { recursive: true, force: true });
-});
-
+/** A command that must succeed on the node; its stdout. */
 function ssh(node: NodeInfo, command: string, knownHosts?: string): string {
-  const hostKeyOpts = knownHosts
-    ? ['-o', `UserKnownHostsFile=${knownHosts}`, '-o', 'StrictHostKeyChecking=yes']
-    : ['-o', 'UserKnownHostsFile=/dev/null', '-o', 'StrictHostKeyChecking=no'];
-  return execFileSync('ssh', ['-i', SSH_KEY, '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=5', '-o', 'LogLevel=ERROR',
-    ...hostKeyOpts, `root@${node.address}`, command], { encoding: 'utf8', timeout: 60_000 });
+  const r = sshRun(node, command, knownHosts ? { knownHosts } : {});
+  assert.equal(r.code, 0, `ssh ${command}: ${r.stderr}`);
+  return r.stdout;
 }
 
 const req = (name: string, nodeSpec = {}) => ({ stack, group: name, name, nodeSpec, tags: { role: name } });
@@ -47,7 +38,6 @@ describe('local provider', () => {
   });
 
   test('nodes are created in parallel and answer SSH with forklift key and their pinned host key', async () => {
-    const started = Date.now();
     [web, plain] = await Promise.all([
       provider.createNode(req('web', {
         network: { inboundPorts: [80] },
@@ -55,7 +45,6 @@ describe('local provider', () => {
       })),
       provider.createNode(req('plain')),
     ]);
-    console.error(`2 nodes answer SSH after ${Date.now() - started} ms`);
     assert.equal(web.state, 'running');
     assert.match(web.ssh.hostKey ?? '', /^ssh-ed25519 \S+$/);
     const knownHosts = join(tmp, 'known_hosts');
@@ -67,7 +56,7 @@ describe('local provider', () => {
 
   test('listNodes reads the nodes and their tags back, from any provider instance', async () => {
     await provider.tagNode(web, { [TAG.bootstrapped]: 'true' });
-    const fresh = createProvider();
+    const fresh = createProvider({});
     const nodes = await fresh.listNodes(stack);
     assert.deepEqual(nodes.map((n) => n.name), ['plain', 'web']);
     const w = nodes.find((n) => n.name === 'web')!;
@@ -76,21 +65,20 @@ describe('local provider', () => {
     assert.equal(w.tags[TAG.group], 'web');
     assert.equal(w.tags[TAG.bootstrapped], 'true');
     assert.equal(w.tags[TAG.image], 'debian-12');
+    assert.deepEqual(w.os, { family: 'debian', version: '12' });
     assert.equal(w.state, 'running');
     assert.equal(w.ssh.hostKey, web.ssh.hostKey);
     assert.deepEqual(await fresh.listNodes(`${stack}-other`), []);
   });
 
   test('inbound ports act as a security group', async () => {
-    ssh(web, 'for p in 80 8080; do setsid nohup python3 -m http.server $p >/dev/null 2>&1 < /dev/null & done; ' +
-      'for i in $(seq 50); do curl -s -o /dev/null localhost:8080 && curl -s -o /dev/null localhost:80 && exit 0; sleep 0.1; done; exit 1');
+    serveHttp(web, [80, 8080]);
     assert.equal(await canConnect(web.address, 22), true, 'ssh port');
     assert.equal(await canConnect(web.address, 80), true, 'listed port 80');
     assert.equal(await canConnect(web.address, 8080), false, 'unlisted port 8080');
     // node to node: plain → web is filtered the same way
     assert.equal(ssh(plain, `curl -s -o /dev/null -w '%{http_code}' ${web.address}:80`), '200');
-    assert.notEqual(spawnSync('ssh', ['-i', SSH_KEY, '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null',
-      `root@${plain.address}`, `curl -s -m 3 ${web.address}:8080`]).status, 0);
+    assert.notEqual(sshRun(plain, `curl -s -m 3 ${web.address}:8080`).code, 0);
     await provider.setInboundPorts(web, [80, 8080]);
     assert.equal(await canConnect(web.address, 8080), true, 'port 8080 after opening it');
     assert.equal((await provider.listNodes(stack)).find((n) => n.name === 'web')!.tags['forklift-ports'], '80,8080');

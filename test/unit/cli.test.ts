@@ -35,6 +35,21 @@ export default defineConfig({ stack: 'cli-errors', groups: [groupSpec('web', { p
       assert.doesNotMatch(run.stderr, /\n\s+at /);
     });
   }
+  const misconfigured: Array<[string, string, string]> = [
+    ['a hosts entry with grup: instead of group:', `provider: { name: 'hosts', hosts: [{ host: '10.0.0.1', grup: 'web' }] }`, 'forklift.config.ts: provider.hosts.0.group: required; provider.hosts.0.grup: unknown field'],
+    ['a local provider option typo', `provider: { name: 'local', lxcPat: '/srv/lxc' }`, 'forklift.config.ts: provider.lxcPat: unknown field'],
+    ['an unknown provider', `provider: { name: 'lokal' }`, 'forklift.config.ts: provider.name: unknown provider "lokal"; known: local, cloudstack, hosts'],
+  ];
+  for (const [what, provider, line] of misconfigured) {
+    it(`${what} is refused with one line naming the file and the field`, async () => {
+      const dir = stackDir(`import { defineConfig, groupSpec } from 'forklift';
+export default defineConfig({ stack: 'cli-errors', ${provider}, groups: [groupSpec('web')] } as never);
+`);
+      const run = await forklift(['nodes'], dir);
+      assert.equal(run.code, 1);
+      assert.equal(run.stderr, `forklift: ${line}\n`);
+    });
+  }
   it('a broken stack file names the file and the action at fault', async () => {
     const bad = stackDir(`import { defineConfig, groupSpec, file, plan } from 'forklift';
 export default defineConfig({ stack: 'cli-errors', groups: [groupSpec('web', { phases: { configure: plan(file('etc/motd', { content: 'x' })) } })] });

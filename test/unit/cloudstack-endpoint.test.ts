@@ -1,5 +1,5 @@
 // The endpoint's API contract, with a fake node backend (no LXC): signatures, envelopes,
-// paging, tags, security groups, jobs, persistence. Real nodes are in test/e2e/cloudstack.test.ts.
+// paging, tags, security groups, jobs, persistence. Real nodes: test/e2e/cloudstack-endpoint.test.ts.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -9,8 +9,7 @@ import { CloudStackClient } from '../../src/providers/cloudstack/client.ts';
 import { CloudStackError } from '../../src/providers/cloudstack/errors.ts';
 import { encodeForm } from '../../src/providers/cloudstack/http.ts';
 import { signRequest } from '../../src/providers/cloudstack/sign.ts';
-import type { NodeBackend } from '../../src/providers/cloudstack/endpoint/backend.ts';
-import { startEndpoint, type Endpoint } from '../../src/providers/cloudstack/endpoint/server.ts';
+import { startEndpoint, type Endpoint, type NodeBackend } from '../../src/endpoint/cloudstack/index.ts';
 
 const KEY = 'test-key';
 const SECRET = 'test-secret+/=';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chooseDisk, chooseOffering, chooseTemplate, chooseZone } from '../../src/providers/cloudstack/select.ts';
-import { encodeUserData } from '../../src/providers/cloudstack/userdata.ts';
+import { encodeUserData } from '../../src/providers/cloudstack/provider.ts';
 import { resolveOptions } from '../../src/providers/cloudstack/options.ts';
 
 const templates = [
@@ -18,27 +18,27 @@ const offerings = [
 const disks = [{ id: 'd50', name: '50 GB', disksize: 50 }, { id: 'd20', name: '20 GB', disksize: 20 }];
 
 test('template: family and version regex; the newest match wins; imageId wins over both', () => {
-  assert.equal(chooseTemplate(templates, { image: { osFamily: 'debian', osVersionMatches: '^12' } }, 'g').id, 't3');
-  assert.equal(chooseTemplate(templates, { image: { osFamily: 'Debian' } }, 'g').id, 't3');
-  assert.equal(chooseTemplate(templates, { image: { osFamily: 'ubuntu', osVersionMatches: '22\\.04' } }, 'g').id, 't1');
-  assert.equal(chooseTemplate(templates, { image: { imageId: 't2', osFamily: 'ubuntu' } }, 'g').id, 't2');
+  assert.equal(chooseTemplate(templates, { image: { osFamily: 'debian', osVersionMatches: '^12' } }).id, 't3');
+  assert.equal(chooseTemplate(templates, { image: { osFamily: 'Debian' } }).id, 't3');
+  assert.equal(chooseTemplate(templates, { image: { osFamily: 'ubuntu', osVersionMatches: '22\\.04' } }).id, 't1');
+  assert.equal(chooseTemplate(templates, { image: { imageId: 't2', osFamily: 'ubuntu' } }).id, 't2');
   assert.throws(
-    () => chooseTemplate(templates, { image: { osFamily: 'ubuntu', osVersionMatches: '12.04' } }, 'group web'),
-    /group web: no template matches ubuntu version ~ \/12.04\/; the cloud offers: Ubuntu 22.04 LTS \[t1\], Debian 11 \[t2\], Debian 12 \[t3\]/,
+    () => chooseTemplate(templates, { image: { osFamily: 'ubuntu', osVersionMatches: '12.04' } }),
+    /^ProviderError: cloudstack: no template matches ubuntu version ~ \/12.04\/; the cloud offers: Ubuntu 22.04 LTS \[t1\], Debian 11 \[t2\], Debian 12 \[t3\]/,
   );
 });
 
 test('offering: the smallest that meets minCores and minRam, or an error listing them all', () => {
-  assert.equal(chooseOffering(offerings, {}, 'g').id, 'o1');
-  assert.equal(chooseOffering(offerings, { hardware: { minCores: 1, minRam: 600 } }, 'g').id, 'o2');
-  assert.equal(chooseOffering(offerings, { hardware: { minCores: 2, minRam: 512 } }, 'g').id, 'o3');
-  assert.throws(() => chooseOffering(offerings, { hardware: { minCores: 16 } }, 'g'), /no service offering has 16 cores.*Micro \(1 cores, 512 MiB\)/);
+  assert.equal(chooseOffering(offerings, {}).id, 'o1');
+  assert.equal(chooseOffering(offerings, { hardware: { minCores: 1, minRam: 600 } }).id, 'o2');
+  assert.equal(chooseOffering(offerings, { hardware: { minCores: 2, minRam: 512 } }).id, 'o3');
+  assert.throws(() => chooseOffering(offerings, { hardware: { minCores: 16 } }), /no service offering has 16 cores.*Micro \(1 cores, 512 MiB\)/);
 });
 
 test('disk: none when the template is big enough, else the smallest offering that fits', () => {
-  assert.equal(chooseDisk(templates[2]!, disks, { hardware: { minDisk: 10 } }, 'g'), undefined);
-  assert.equal(chooseDisk(templates[2]!, disks, { hardware: { minDisk: 15 } }, 'g')?.id, 'd20');
-  assert.throws(() => chooseDisk(templates[2]!, disks, { hardware: { minDisk: 500 } }, 'g'), /no disk of 500 GB.*20 GB \(20 GB\)/);
+  assert.equal(chooseDisk(templates[2]!, disks, { hardware: { minDisk: 10 } }), undefined);
+  assert.equal(chooseDisk(templates[2]!, disks, { hardware: { minDisk: 15 } })?.id, 'd20');
+  assert.throws(() => chooseDisk(templates[2]!, disks, { hardware: { minDisk: 500 } }), /no disk of 500 GB.*20 GB \(20 GB\)/);
 });
 
 test('zone: by name or id, else the first; an unknown one lists the zones', () => {
@@ -49,11 +49,11 @@ test('zone: by name or id, else the first; an unknown one lists the zones', () =
 });
 
 test('user data: cloud-config objects become #cloud-config YAML in base64; over 32 KB is refused', () => {
-  const b64 = encodeUserData({ userData: { packages: ['nginx'] } }, 'g')!;
+  const b64 = encodeUserData({ userData: { packages: ['nginx'] } })!;
   assert.equal(Buffer.from(b64, 'base64').toString(), '#cloud-config\npackages:\n  - nginx\n');
-  assert.equal(Buffer.from(encodeUserData({ userData: '#!/bin/sh\necho hi\n' }, 'g')!, 'base64').toString(), '#!/bin/sh\necho hi\n');
-  assert.equal(encodeUserData({}, 'g'), undefined);
-  assert.throws(() => encodeUserData({ userData: 'x'.repeat(25_000) }, 'group web'), /group web: user data is 33336 bytes in base64; CloudStack accepts at most 32768/);
+  assert.equal(Buffer.from(encodeUserData({ userData: '#!/bin/sh\necho hi\n' })!, 'base64').toString(), '#!/bin/sh\necho hi\n');
+  assert.equal(encodeUserData({}), undefined);
+  assert.throws(() => encodeUserData({ userData: 'x'.repeat(25_000) }), /^ProviderError: cloudstack: user data is 33336 bytes in base64; the limit is 32768 \(32 KiB\)$/);
 });
 
 test('credentials come from the environment; a missing one is named, never a value', () => {
@@ -61,5 +61,7 @@ test('credentials come from the environment; a missing one is named, never a val
   assert.equal(resolveOptions({}, env).secretKey, 'hush');
   assert.throws(() => resolveOptions({}, { CLOUDSTACK_KEY: 'k' }), (e: Error) =>
     /missing credentials: endpoint \(or \$CLOUDSTACK_ENDPOINT\), secretKey \(or \$CLOUDSTACK_SECRET\)/.test(e.message));
-  assert.throws(() => resolveOptions({ endpoint: 'not a url hush' } as never, env), (e: Error) => !e.message.includes('hush'));
+  // A malformed endpoint is named with its source; the secret never shows.
+  assert.throws(() => resolveOptions({}, { ...env, CLOUDSTACK_ENDPOINT: 'localhost:8080' }), (e: Error) =>
+    e.message === 'cloudstack: $CLOUDSTACK_ENDPOINT "localhost:8080" is not an http:// or https:// URL (e.g. http://localhost:8080/client/api)' && !e.message.includes('hush'));
 });

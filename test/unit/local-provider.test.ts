@@ -6,7 +6,7 @@ import { resolveImage } from '../../src/providers/local/image.ts';
 import { macFor, renderLxcConfig } from '../../src/providers/local/lxcconfig.ts';
 import { renderSources } from '../../src/providers/local/mirror.ts';
 import { containerName } from '../../src/providers/local/naming.ts';
-import { renderUserData } from '../../src/providers/local/userdata.ts';
+import { renderUserData } from '../../src/providers/shared/userdata.ts';
 
 test('container names are readable, valid host names, hashed when lossy or long', () => {
   assert.equal(containerName('prod', 'web-1'), 'fl-prod-web-1');
@@ -38,9 +38,10 @@ test('LXC config: fixed MAC from the address, static address, limits', () => {
 });
 
 test('user data: objects become #cloud-config YAML; more than 32 KiB is refused', () => {
-  assert.equal(renderUserData({}, 'g'), undefined);
-  assert.equal(renderUserData({ userData: { runcmd: ['true'] } }, 'g'), '#cloud-config\nruncmd:\n  - "true"\n');
-  assert.throws(() => renderUserData({ userData: 'x'.repeat(32 * 1024 + 1) }, 'g'), /32 KiB/);
+  const local = { provider: 'local', measure: 'bytes' } as const;
+  assert.equal(renderUserData({}, local), undefined);
+  assert.equal(renderUserData({ userData: { runcmd: ['true'] } }, local), '#cloud-config\nruncmd:\n  - "true"\n');
+  assert.throws(() => renderUserData({ userData: 'x'.repeat(32 * 1024 + 1) }, local), /^ProviderError: local: user data is 32769 bytes; the limit is 32768 \(32 KiB\)$/);
 });
 
 test('firewall chain names are short and stable; sources follow the image codename', () => {

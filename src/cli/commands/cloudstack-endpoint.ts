@@ -37,8 +37,8 @@ export function cloudstackEndpointCommand(): Command {
         dropEvery: int(flags.dropEvery),
       };
       // Loaded here, not at start-up: every other command would pay for the server.
-      const { loadCredentials, saveCredentials } = await import('../../providers/cloudstack/endpoint/credentials.ts');
-      const { startEndpoint } = await import('../../providers/cloudstack/endpoint/server.ts');
+      const { loadCredentials, saveCredentials } = await import('../../endpoint/cloudstack/credentials.ts');
+      const { startEndpoint } = await import('../../endpoint/cloudstack/server.ts');
       const creds = loadCredentials(flags.dataFile, { apiKey: process.env.CLOUDSTACK_KEY, secretKey: process.env.CLOUDSTACK_SECRET });
       const endpoint = await startEndpoint({
         port: Number(flags.port),

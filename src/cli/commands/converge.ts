@@ -1,14 +1,15 @@
 import { Command } from 'commander';
 import { converge } from '../../engine/converge.ts';
 import { parseCounts } from '../counts.ts';
-import { prepare, seconds, type CommonFlags } from '../context.ts';
+import { prepare, type CommonFlags } from '../context.ts';
+import { seconds, stackFileOption } from '../options.ts';
 import { formatResult, printJson } from '../output.ts';
 
 export function convergeCommand(): Command {
   return new Command('converge')
     .description('bring each group to its count, bootstrap new nodes, then configure every node of the stack')
     .argument('<counts...>', 'GROUP=N pairs (lb=1 web=4) or Pallet\'s form (lb 1 web 4)')
-    .option('-f, --file <file>', 'stack file', 'forklift.config.ts')
+    .addOption(stackFileOption())
     .option('--phase <name...>', 'phases to run after bootstrap (default: configure)')
     .option('--timeout <seconds>', "stop a node's phase script after this many seconds (default 1800)", seconds)
     .option('--json', 'print results as JSON')

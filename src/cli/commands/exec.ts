@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { exec, type ExecResult } from '../../engine/exec.ts';
-import { prepare, seconds, type CommonFlags } from '../context.ts';
+import { prepare, type CommonFlags } from '../context.ts';
+import { seconds, stackFileOption } from '../options.ts';
 import { printJson } from '../output.ts';
 
 export function execCommand(): Command {
@@ -9,7 +10,7 @@ export function execCommand(): Command {
     .usage('[options] GROUP -- COMMAND...')
     .argument('<group>', 'the group whose nodes run the command')
     .argument('<command...>', 'the command, after -- (run by the node\'s shell, words joined by spaces)')
-    .option('-f, --file <file>', 'stack file', 'forklift.config.ts')
+    .addOption(stackFileOption())
     .option('--timeout <seconds>', "stop a node's command after this many seconds (the node fails)", seconds)
     .option('--json', 'print per-node results as JSON')
     .action(async (group: string, words: string[], flags: CommonFlags & { timeout?: number }) => {
@@ -32,5 +33,5 @@ function printOutput(result: ExecResult): void {
     process.stderr.write(prefixed(n.name, n.stderr));
   }
   if (result.nodes.length === 0) process.stderr.write(`no running nodes in group ${result.group}\n`);
-  for (const n of result.nodes) if (n.error) process.stderr.write(`✗ ${n.error}\n`);
+  for (const n of result.nodes) if (n.error) process.stderr.write(`✗ ${n.error.message}\n`);
 }

@@ -2,7 +2,8 @@ import { Command } from 'commander';
 import { check, lift, type LiftOptions } from '../../engine/lift.ts';
 import type { StackConfig } from '../../config/define.ts';
 import type { OperationResult } from '../../engine/results.ts';
-import { prepare, seconds, type CommonFlags } from '../context.ts';
+import { prepare, type CommonFlags } from '../context.ts';
+import { seconds, stackFileOption } from '../options.ts';
 import { formatResult, printJson } from '../output.ts';
 
 export function liftCommand(): Command {
@@ -18,7 +19,7 @@ function phasesCommand(name: string, description: string, verb: string, operatio
   return new Command(name)
     .description(description)
     .argument('[groups...]', 'only these groups (default: all)')
-    .option('-f, --file <file>', 'stack file', 'forklift.config.ts')
+    .addOption(stackFileOption())
     .option('--phase <name...>', `phases to ${verb}, in order (default: configure)`)
     .option('--timeout <seconds>', "stop a node's phase script after this many seconds (default 1800)", seconds)
     .option('--json', 'print results as JSON')

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { ssh } from '../../engine/ssh.ts';
 import { prepare, type CommonFlags } from '../context.ts';
+import { stackFileOption } from '../options.ts';
 
 export function sshCommand(): Command {
   return new Command('ssh')
@@ -8,7 +9,7 @@ export function sshCommand(): Command {
     .usage('[options] NODE [-- COMMAND...]')
     .argument('<node>', 'node name (as `forklift nodes` lists it)')
     .argument('[command...]', 'a command to run instead of a shell, after --')
-    .option('-f, --file <file>', 'stack file', 'forklift.config.ts')
+    .addOption(stackFileOption())
     .action(async (node: string, command: string[], flags: CommonFlags) => {
       const { stack, options } = await prepare({ ...flags, quiet: true });
       process.exitCode = await ssh(stack, node, { ...options, command });

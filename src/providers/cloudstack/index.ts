@@ -1,8 +1,7 @@
-// The cloudstack provider, its client, and a CloudStack-compatible endpoint backed by local nodes.
-export { createProvider } from './provider.ts';
-export { cloudstackProviderOptions, type CloudStackProviderOptions } from './options.ts';
+// The cloudstack provider: groups of VMs on an Apache CloudStack cloud, and its API client.
+export { name, optionsSchema, type CloudStackProviderOptions } from './options.ts';
+export { createProvider, encodeUserData } from './provider.ts';
 export { CloudStackClient, type ClientOptions } from './client.ts';
 export { CloudStackError } from './errors.ts';
-export { signRequest, signature, canonicalString, javaUrlEncode } from './sign.ts';
-export { startEndpoint, type Endpoint, type EndpointOptions } from './endpoint/server.ts';
-export { faultsSchema, type Faults } from './endpoint/faults.ts';
+/** Request signing, shared by the client and the CloudStack-compatible endpoint. */
+export { signRequest, signature, canonicalString, javaUrlEncode, type Params } from './sign.ts';

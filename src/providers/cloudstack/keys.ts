@@ -1,15 +1,11 @@
 // The stack's SSH key: generated once on this machine, kept in <keyDir>/<stack> (0600, with
 // <stack>.pub beside it), and registered on the cloud as key pair forklift-<stack>.
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { ProviderError } from '../../errors.ts';
+import { ensureKey } from '../shared/keygen.ts';
 import type { CloudStackClient } from './client.ts';
-
-const run = promisify(execFile);
 
 export interface StackKey {
   name: string;
@@ -28,16 +24,8 @@ export function keyPairName(stack: string): string {
 /** Read the stack's key, generating it (ed25519, no passphrase) on first use. */
 export async function localStackKey(keyDir: string, stack: string): Promise<StackKey> {
   if (!/^[A-Za-z0-9._-]+$/.test(stack)) throw new ProviderError('cloudstack', `stack name ${JSON.stringify(stack)} cannot name a key file`);
-  const file = join(keyDir, stack);
-  if (!existsSync(file)) {
-    mkdirSync(keyDir, { recursive: true, mode: 0o700 });
-    try {
-      await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', keyPairName(stack), '-f', file]);
-    } catch (err) {
-      throw new ProviderError('cloudstack', `could not generate the SSH key ${file}: ${(err as Error).message}`);
-    }
-  }
-  return { name: keyPairName(stack), privateKey: readFileSync(file, 'utf8'), publicKey: readFileSync(`${file}.pub`, 'utf8').trim() };
+  const key = await ensureKey('cloudstack', join(keyDir, stack), keyPairName(stack));
+  return { name: keyPairName(stack), ...key };
 }
 
 /** Register the key pair once; if the cloud holds another key under the name, replace it (new VMs get ours). */

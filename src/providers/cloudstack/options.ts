@@ -1,20 +1,22 @@
-// The cloudstack provider's options; credentials default from the environment variables
-// the `cs` client and CloudMonkey users already have. Never printed.
+// The cloudstack provider's name and options; credentials default from the environment
+// variables the `cs` client and CloudMonkey users already have. Never printed.
 import { z } from 'zod';
 import { ProviderError } from '../../errors.ts';
-import type { ProviderLog } from '../types.ts';
 
-export const cloudstackProviderOptions = z
+export const name = 'cloudstack';
+
+const httpUrl = z.string().refine(isHttpUrl, 'must be an http:// or https:// URL, e.g. https://cloud.example/client/api');
+
+export const optionsSchema = z
   .object({
     /** Zone name or id; default: the first zone the cloud lists. */
     zone: z.string().min(1).optional(),
     /** API URL, e.g. https://cloud.example/client/api; default $CLOUDSTACK_ENDPOINT. */
-    endpoint: z.string().url().optional(),
+    endpoint: httpUrl.optional(),
     /** Default $CLOUDSTACK_KEY. */
     apiKey: z.string().min(1).optional(),
     /** Default $CLOUDSTACK_SECRET. Never printed, logged or put in an error. */
     secretKey: z.string().min(1).optional(),
-    log: z.custom<ProviderLog>((v) => typeof v === 'function').optional(),
     /** Where stack SSH keys live on this machine (default ~/.forklift/keys). */
     keyDir: z.string().min(1).optional(),
     /** How long createNode waits for a new VM's SSH port (ms, default 300000). */
@@ -26,29 +28,37 @@ export const cloudstackProviderOptions = z
   })
   .strict();
 
-export type CloudStackProviderOptions = z.input<typeof cloudstackProviderOptions>;
+export type CloudStackProviderOptions = z.input<typeof optionsSchema>;
 
-export interface ResolvedOptions extends z.output<typeof cloudstackProviderOptions> {
+export interface ResolvedOptions extends CloudStackProviderOptions {
   endpoint: string;
   apiKey: string;
   secretKey: string;
 }
 
-export function resolveOptions(input: CloudStackProviderOptions, env = process.env): ResolvedOptions {
-  const opts = cloudstackProviderOptions.safeParse(input);
-  if (!opts.success) {
-    // Name the fields, never echo their values (one of them may be the secret).
-    const fields = opts.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-    throw new ProviderError('cloudstack', `invalid options: ${fields}`);
+function isHttpUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
+  } catch {
+    return false;
   }
-  const endpoint = opts.data.endpoint ?? env.CLOUDSTACK_ENDPOINT;
-  const apiKey = opts.data.apiKey ?? env.CLOUDSTACK_KEY;
-  const secretKey = opts.data.secretKey ?? env.CLOUDSTACK_SECRET;
+}
+
+/** Fill credentials from the environment; names what is missing or malformed, never a value. */
+export function resolveOptions(options: CloudStackProviderOptions, env = process.env): ResolvedOptions {
+  const endpoint = options.endpoint ?? env.CLOUDSTACK_ENDPOINT;
+  const apiKey = options.apiKey ?? env.CLOUDSTACK_KEY;
+  const secretKey = options.secretKey ?? env.CLOUDSTACK_SECRET;
   const missing = [
     !endpoint && 'endpoint (or $CLOUDSTACK_ENDPOINT)',
     !apiKey && 'apiKey (or $CLOUDSTACK_KEY)',
     !secretKey && 'secretKey (or $CLOUDSTACK_SECRET)',
   ].filter(Boolean);
   if (missing.length) throw new ProviderError('cloudstack', `missing credentials: ${missing.join(', ')}`);
-  return { ...opts.data, endpoint: endpoint!, apiKey: apiKey!, secretKey: secretKey! };
+  if (!isHttpUrl(endpoint!)) {
+    const source = options.endpoint === undefined ? '$CLOUDSTACK_ENDPOINT' : 'endpoint';
+    throw new ProviderError('cloudstack', `${source} ${JSON.stringify(endpoint)} is not an http:// or https:// URL (e.g. http://localhost:8080/client/api)`);
+  }
+  return { ...options, endpoint: endpoint!, apiKey: apiKey!, secretKey: secretKey! };
 }

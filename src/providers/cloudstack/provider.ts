@@ -2,7 +2,9 @@
 // stack and group; the tags are the only record of a stack.
 import { ProviderError } from '../../errors.ts';
 import { inboundPorts, type NodeSpec } from '../../spec/node.ts';
-import { TAG, type CreateNodeRequest, type NodeInfo, type Provider, type Tags } from '../types.ts';
+import { waitForSsh } from '../shared/ssh-wait.ts';
+import { renderUserData } from '../shared/userdata.ts';
+import { TAG, type CreateNodeRequest, type Provider, type ProviderContext, type Tags } from '../types.ts';
 import { CloudStackClient, sleep } from './client.ts';
 import { Cloud, displayName, type Catalog } from './cloud.ts';
 import { breakLock, lockStack } from './lock.ts';
@@ -11,15 +13,20 @@ import { defaultKeyDir, localStackKey, registerKey, type StackKey } from './keys
 import { resolveOptions, type CloudStackProviderOptions } from './options.ts';
 import { ensureSecurityGroup } from './secgroup.ts';
 import { chooseDisk, chooseOffering, chooseTemplate, chooseZone, templateFamily, templateVersion, type Deployment, type Zone } from './select.ts';
-import { encodeUserData } from './userdata.ts';
-import { toNodeInfo, waitForSsh, type Vm } from './vm.ts';
+import { toNodeInfo, type Vm } from './vm.ts';
 
 /** Deploy attempts when the cloud has no capacity (533) or a deploy job fails. */
 const DEPLOY_ATTEMPTS = 4;
 
-export function createProvider(input: CloudStackProviderOptions = {}): Provider {
+/** Base64 user data for deployVirtualMachine; CloudStack's 32 KiB limit counts the base64. */
+export function encodeUserData(spec: NodeSpec): string | undefined {
+  const text = renderUserData(spec, { provider: 'cloudstack', measure: 'base64' });
+  return text === undefined ? undefined : Buffer.from(text, 'utf8').toString('base64');
+}
+
+export function createProvider(input: CloudStackProviderOptions = {}, context: ProviderContext = { log: () => {} }): Provider {
   const opts = resolveOptions(input);
-  const log = opts.log ?? (() => {});
+  const { log } = context;
   const client = new CloudStackClient({
     endpoint: opts.endpoint,
     apiKey: opts.apiKey,
@@ -46,12 +53,11 @@ export function createProvider(input: CloudStackProviderOptions = {}): Provider 
 
   const catalog = () => once('catalog', () => cloud.catalog((zones: Zone[]) => chooseZone(zones, opts.zone))) as Promise<Catalog & { zone: Zone }>;
 
-  async function plan(group: string, spec: NodeSpec): Promise<Deployment> {
-    const where = `group ${group}`;
+  async function plan(spec: NodeSpec): Promise<Deployment> {
     const c = await catalog();
-    const template = chooseTemplate(c.templates, spec, where);
-    const offering = chooseOffering(c.offerings, spec, where);
-    const diskOffering = chooseDisk(template, c.disks, spec, where);
+    const template = chooseTemplate(c.templates, spec);
+    const offering = chooseOffering(c.offerings, spec);
+    const diskOffering = chooseDisk(template, c.disks, spec);
     const image = `${templateFamily(template)}-${templateVersion(template)}`.replace(/-$/, '');
     return { zone: c.zone, template, offering, ...(diskOffering ? { diskOffering } : {}), image };
   }
@@ -116,9 +122,9 @@ export function createProvider(input: CloudStackProviderOptions = {}): Provider 
     lockStack: (stack, holder) => lockStack(client, stack, holder),
     breakLock: (stack) => breakLock(client, stack),
 
-    async validate(group, spec) {
-      encodeUserData(spec, `group ${group}`);
-      await plan(group, spec);
+    async validate(spec) {
+      encodeUserData(spec);
+      await plan(spec);
     },
 
     async listNodes(stack, signal) {
@@ -131,9 +137,8 @@ export function createProvider(input: CloudStackProviderOptions = {}): Provider 
     },
 
     async createNode(req, signal) {
-      const where = `group ${req.group}`;
-      const userdata = encodeUserData(req.nodeSpec, where); // refused before anything is created
-      const d = await plan(req.group, req.nodeSpec);
+      const userdata = encodeUserData(req.nodeSpec); // refused before anything is created
+      const d = await plan(req.nodeSpec);
       const key = await stackKey(req.stack);
       const ports = inboundPorts(req.nodeSpec);
       const sg = await once(`sg:${req.stack}/${req.group}:${ports.join(',')}`, () => ensureSecurityGroup(client, req.stack, req.group, ports));
@@ -153,7 +158,7 @@ export function createProvider(input: CloudStackProviderOptions = {}): Provider 
         try {
           const vm = await deployOnce(req, params, tags, signal);
           const node = toNodeInfo(vm, key.privateKey);
-          await waitForSsh(node.address, 22, sshTimeoutMs, signal);
+          await waitForSsh(node.address, { provider: 'cloudstack', timeoutMs: sshTimeoutMs, intervalMs: 200, maxIntervalMs: 3_000, ...(signal ? { signal } : {}) });
           return node;
         } catch (err) {
           const retry = err instanceof CloudStackError && (err.status === 533 || err.errorcode === 533 || err.status === undefined);

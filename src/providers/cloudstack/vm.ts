@@ -1,8 +1,5 @@
-// CloudStack VMs as forklift nodes, and waiting for a new VM's SSH port.
-import { connect } from 'node:net';
-import { ProviderError } from '../../errors.ts';
-import { TAG, type NodeInfo, type NodeState, type Tags } from '../types.ts';
-import { sleep } from './client.ts';
+// CloudStack VMs as forklift nodes.
+import { TAG, type NodeInfo, type NodeOs, type NodeState, type Tags } from '../types.ts';
 
 export interface Vm {
   id: string;
@@ -37,32 +34,14 @@ export function toNodeInfo(vm: Vm, privateKey: string): NodeInfo {
     address,
     state: STATES[vm.state] ?? 'error',
     tags,
+    os: imageOs(tags[TAG.image]),
     ssh: { host: address, port: 22, user: 'root', privateKey },
   };
 }
 
-/** Resolve once host:port accepts a TCP connection and sends an SSH banner. */
-export async function waitForSsh(host: string, port: number, timeoutMs: number, signal?: AbortSignal): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let delay = 200;
-  for (;;) {
-    if (await sshBanner(host, port, Math.min(5_000, Math.max(500, deadline - Date.now())))) return;
-    if (Date.now() + delay > deadline) throw new ProviderError('cloudstack', `${host}:${port} did not answer SSH within ${Math.round(timeoutMs / 1000)} s`);
-    await sleep(delay, signal);
-    delay = Math.min(delay * 1.5, 3_000);
-  }
-}
-
-function sshBanner(host: string, port: number, timeoutMs: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host, port, timeout: timeoutMs });
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.once('data', (d: Buffer) => done(d.toString('latin1').startsWith('SSH-')));
-    socket.once('timeout', () => done(false));
-    socket.once('error', () => done(false));
-    socket.once('end', () => done(false));
-  });
+/** The OS recorded in the provider's own image tag ("debian-12", written at deploy from the template). */
+export function imageOs(image: string | undefined): NodeOs {
+  const at = image?.lastIndexOf('-') ?? -1;
+  if (!image) return { family: '', version: '' };
+  return at > 0 ? { family: image.slice(0, at), version: image.slice(at + 1) } : { family: image, version: '' };
 }

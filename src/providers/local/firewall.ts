@@ -62,24 +62,6 @@ export async function removeFirewall(container: string): Promise<void> {
   }
 }
 
-/** Remove the FORKLIFT chain, its hooks and every per-node chain. */
-export async function removeAllFirewall(): Promise<void> {
-  for (const hook of HOOKS) await removeJumpsTo(hook, MAIN_CHAIN);
-  const listed = await run('iptables', ['-w', '-S'], { allowFail: true });
-  const chains = listed.stdout
-    .split('\n')
-    .map((line) => /^-N (FL-[0-9a-f]{12})$/.exec(line)?.[1])
-    .filter((c): c is string => !!c);
-  if (await iptOk('-S', MAIN_CHAIN)) {
-    await ipt('-F', MAIN_CHAIN);
-    await ipt('-X', MAIN_CHAIN);
-  }
-  for (const chain of chains) {
-    await ipt('-F', chain);
-    await ipt('-X', chain);
-  }
-}
-
 async function removeJumpsTo(from: string, target: string): Promise<void> {
   const listed = await run('iptables', ['-w', '-S', from], { allowFail: true });
   for (const line of listed.stdout.split('\n')) {

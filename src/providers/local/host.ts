@@ -3,12 +3,12 @@
 // firewall (restored from tags, e.g. after a host reboot). Serialized across processes.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { ProviderLog } from '../types.ts';
-import { applyFirewall, ensureMainChain, removeAllFirewall } from './firewall.ts';
+import { applyFirewall, ensureMainChain } from './firewall.ts';
 import { withLock } from './lock.ts';
 import { ensureHostPackages } from './packages.ts';
-import { BRIDGE, DEFAULT_LXC_PATH, GATEWAY, HOST_LOCK, PREFIX_LEN, SUBNET } from './paths.ts';
+import { BRIDGE, GATEWAY, HOST_LOCK, PREFIX_LEN, SUBNET } from './paths.ts';
 import { run, succeeds } from './run.ts';
-import { allContainers, parsePorts, PORTS_TAG, readAddress, readTags, taggedContainers } from './store.ts';
+import { parsePorts, PORTS_TAG, readAddress, readTags, taggedContainers } from './store.ts';
 
 /** Minimum values; a higher host value is kept. */
 const SYSCTLS: Array<[string, number]> = [
@@ -27,17 +27,6 @@ export async function prepareHost(lxcPath: string, log: ProviderLog): Promise<vo
     if (!(await succeeds('iptables', ['-w', '-t', 'nat', '-C', 'POSTROUTING', ...NAT_RULE])))
       await run('iptables', ['-w', '-t', 'nat', '-A', 'POSTROUTING', ...NAT_RULE]);
     if (await ensureMainChain()) await restoreFirewalls(lxcPath, log);
-  });
-}
-
-/** Remove bridge, NAT and chains, but only when no forklift container remains (here or in the default LXCPATH). */
-export async function teardownHost(lxcPath: string): Promise<boolean> {
-  return withLock(HOST_LOCK, async () => {
-    if ([...new Set([lxcPath, DEFAULT_LXC_PATH])].some((path) => allContainers(path).length > 0)) return false;
-    await removeAllFirewall();
-    await run('iptables', ['-w', '-t', 'nat', '-D', 'POSTROUTING', ...NAT_RULE], { allowFail: true });
-    if (existsSync(`/sys/class/net/${BRIDGE}`)) await run('ip', ['link', 'del', BRIDGE]);
-    return true;
   });
 }
 

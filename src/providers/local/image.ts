@@ -2,7 +2,8 @@
 // place atomically, then shared read-only by every node (overlay lower dir).
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
-import { ProviderError, tail } from '../../errors.ts';
+import { ProviderError } from '../../errors.ts';
+import { tail } from '../../text.ts';
 import type { NodeSpec } from '../../spec/node.ts';
 import type { ProviderLog } from '../types.ts';
 import { removeTree } from './fsutil.ts';
@@ -49,12 +50,8 @@ function describe(image: ImageFacts): string {
 /** The image matching a node spec, or a ProviderError naming what exists. */
 export function resolveImage(spec: NodeSpec): ImageFacts {
   const want = spec.image ?? {};
-  let pattern: RegExp | undefined;
-  try {
-    pattern = want.osVersionMatches ? new RegExp(want.osVersionMatches) : undefined;
-  } catch {
-    throw new ProviderError('local', `invalid osVersionMatches regex: ${want.osVersionMatches}`);
-  }
+  // The node spec's schema checked the expression.
+  const pattern = want.osVersionMatches ? new RegExp(want.osVersionMatches) : undefined;
   const found = IMAGES.find((image) =>
     want.imageId
       ? image.id === want.imageId

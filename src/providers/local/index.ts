@@ -1,9 +1,14 @@
-// The local provider: LXC nodes on this machine.
-export { createProvider, localProviderOptions } from './provider.ts';
-export type { LocalCreateNodeRequest, LocalProvider, LocalProviderOptions } from './provider.ts';
+// The local provider: real Debian nodes on this machine (LXC on overlay clones of a cached
+// image, a firewall per node, cloud-init user data). Its public API is what this file
+// exports; the CloudStack-compatible endpoint builds on it and on nothing else.
+export { name, optionsSchema, type LocalProviderOptions } from './options.ts';
+export { createProvider, type LocalCreateNodeRequest, type LocalProvider } from './provider.ts';
+/** Images the provider can build, and how a node spec picks one. */
 export { IMAGES, resolveImage, type ImageFacts } from './image.ts';
-export { PORTS_TAG } from './store.ts';
+/** Tags the provider keeps beside each container: the node's name in its stack, its open ports. */
 export { NAME_TAG } from './node.ts';
+export { PORTS_TAG } from './store.ts';
+/** Host objects a node owns, by the names the provider gives them (for tests and clean-up by name). */
 export { chainName } from './firewall.ts';
 export { containerName } from './naming.ts';
 export { SSH_KEY, DEFAULT_LXC_PATH, BRIDGE, GATEWAY } from './paths.ts';

@@ -6,6 +6,7 @@ import { ProviderError } from '../../errors.ts';
 import type { NodeInfo, NodeState, Tags } from '../types.ts';
 import { TAG } from '../types.ts';
 import { allocateAddress } from './address.ts';
+import { IMAGES } from './image.ts';
 import { applyFirewall, removeFirewall } from './firewall.ts';
 import { removeTree } from './fsutil.ts';
 import { readHostKey } from './keys.ts';
@@ -80,6 +81,8 @@ export async function readNode(lxcPath: string, container: string, privateKey: s
   if (!tags) return undefined;
   const address = readAddress(lxcPath, container) ?? '';
   const hostKey = readHostKey(join(deltaDir(lxcPath, container), 'etc/ssh'));
+  // The image this provider built the node from is its own record of the node's OS.
+  const image = IMAGES.find((i) => i.id === tags[TAG.image]);
   return {
     id: container,
     name: tags[NAME_TAG] ?? container,
@@ -87,6 +90,7 @@ export async function readNode(lxcPath: string, container: string, privateKey: s
     address,
     state: await nodeState(lxcPath, container),
     tags,
+    os: { family: image?.osFamily ?? 'debian', version: image?.osVersion ?? '' },
     ssh: { host: address, port: 22, user: 'root', privateKey, ...(hostKey ? { hostKey } : {}) },
   };
 }

@@ -2,13 +2,15 @@
 import { existsSync, readFileSync, statfsSync } from 'node:fs';
 import { join } from 'node:path';
 import { cpus, totalmem } from 'node:os';
-import { z } from 'zod';
-import { ProviderError, tail } from '../../errors.ts';
+import { ProviderError } from '../../errors.ts';
 import { inboundPorts, type NodeSpec } from '../../spec/node.ts';
-import { TAG, type CreateNodeRequest, type NodeInfo, type Provider, type ProviderLog, type Tags } from '../types.ts';
+import { tail } from '../../text.ts';
+import { renderUserData } from '../shared/userdata.ts';
+import { waitForSsh } from '../shared/ssh-wait.ts';
+import { TAG, type CreateNodeRequest, type NodeInfo, type Provider, type ProviderContext, type Tags } from '../types.ts';
 import { writeDelta } from './delta.ts';
 import { applyFirewall } from './firewall.ts';
-import { prepareHost, teardownHost } from './host.ts';
+import { prepareHost } from './host.ts';
 import { ensureImage, resolveImage } from './image.ts';
 import { ensureClientKey } from './keys.ts';
 import { stackLock } from './stacklock.ts';
@@ -16,39 +18,31 @@ import { withLock } from './lock.ts';
 import { containerName } from './naming.ts';
 import { defineNode, deltaDir, destroyContainer, markReady, NAME_TAG, readNode, startNode } from './node.ts';
 import { BRIDGE, DEFAULT_LXC_PATH, HOST_LOCK } from './paths.ts';
+import type { LocalProviderOptions } from './options.ts';
 import { containerDir, parsePorts, PORTS_TAG, readAddress, readTags, taggedContainers, writeTags } from './store.ts';
-import { renderUserData } from './userdata.ts';
-import { waitForSsh } from './wait.ts';
 
-export const localProviderOptions = z
-  .object({
-    /** Progress messages (package install, image build). */
-    log: z.custom<ProviderLog>((v) => typeof v === 'function').optional(),
-    /** Absolute LXCPATH for node containers (default /var/lib/forklift/lxc). */
-    lxcPath: z.string().startsWith('/').optional(),
-    /** How long createNode waits for SSH to answer (ms, default 60000). */
-    sshTimeoutMs: z.number().int().positive().optional(),
-  })
-  .strict();
-
-export type LocalProviderOptions = z.input<typeof localProviderOptions>;
+const USER_DATA_LIMIT = { provider: 'local', measure: 'bytes' } as const;
 
 /** createNode's request, plus public keys to authorize for root besides forklift's own. */
 export interface LocalCreateNodeRequest extends CreateNodeRequest {
   authorizedKeys?: string[];
 }
 
+/**
+ * The local provider's API: a Provider, plus what machinery built on local nodes (the
+ * CloudStack-compatible endpoint) needs. Everything here is public and kept stable.
+ */
 export interface LocalProvider extends Provider {
+  /** Create a node; `req.authorizedKeys` are authorized for root besides forklift's own key. */
   createNode(req: LocalCreateNodeRequest, signal?: AbortSignal): Promise<NodeInfo>;
-  /** Replace a node's inbound TCP ports (security group) and record them in its tags. */
+  /** Replace a node's inbound TCP ports (its security group) and record them in its tags. */
   setInboundPorts(node: Pick<NodeInfo, 'id'>, ports: number[]): Promise<void>;
-  /** Remove bridge, NAT and chains when no forklift container remains; returns whether it did. */
-  teardownHost(): Promise<boolean>;
 }
 
-export function createProvider(options: LocalProviderOptions = {}): LocalProvider {
-  const opts = localProviderOptions.parse(options);
-  const log: ProviderLog = opts.log ?? (() => {});
+const quiet: ProviderContext = { log: () => {} };
+
+export function createProvider(opts: LocalProviderOptions = {}, context: ProviderContext = quiet): LocalProvider {
+  const { log } = context;
   const lxcPath = opts.lxcPath ?? DEFAULT_LXC_PATH;
   let prepared: Promise<void> | undefined;
 
@@ -71,27 +65,28 @@ export function createProvider(options: LocalProviderOptions = {}): LocalProvide
     await applyFirewall(node.id, address, sorted);
   }
 
-  function check(group: string, spec: NodeSpec): void {
+  /** Refuse, before anything is made, a spec this host cannot meet. */
+  function check(spec: NodeSpec): void {
     resolveImage(spec);
-    renderUserData(spec, `group ${group}`);
+    renderUserData(spec, USER_DATA_LIMIT);
     const hw = spec.hardware ?? {};
     if (hw.minCores && hw.minCores > cpus().length)
-      throw new ProviderError('local', `group ${group}: minCores ${hw.minCores} exceeds this host's ${cpus().length} cores`);
+      throw new ProviderError('local', `minCores ${hw.minCores} exceeds this host's ${cpus().length} cores`);
     if (hw.minRam && hw.minRam * 1024 * 1024 > totalmem())
-      throw new ProviderError('local', `group ${group}: minRam ${hw.minRam} MiB exceeds this host's memory`);
+      throw new ProviderError('local', `minRam ${hw.minRam} MiB exceeds this host's memory`);
     if (hw.minDisk && existsSync('/var/lib')) {
       const fs = statfsSync('/var/lib');
       const freeGiB = (fs.bavail * fs.bsize) / 2 ** 30;
       if (hw.minDisk > freeGiB)
-        throw new ProviderError('local', `group ${group}: minDisk ${hw.minDisk} GiB exceeds free space (${freeGiB.toFixed(0)} GiB)`);
+        throw new ProviderError('local', `minDisk ${hw.minDisk} GiB exceeds free space (${freeGiB.toFixed(0)} GiB)`);
     }
   }
 
   return {
     name: 'local',
 
-    async validate(group, spec) {
-      check(group, spec);
+    async validate(spec) {
+      check(spec);
     },
 
     lockStack: stackLock,
@@ -105,8 +100,8 @@ export function createProvider(options: LocalProviderOptions = {}): LocalProvide
 
     async createNode(req, signal) {
       const where = `${req.stack}/${req.name}`;
-      check(req.group, req.nodeSpec);
-      const userData = renderUserData(req.nodeSpec, where);
+      check(req.nodeSpec);
+      const userData = renderUserData(req.nodeSpec, USER_DATA_LIMIT);
       const image = resolveImage(req.nodeSpec);
       await ready();
       const rootfs = await ensureImage(image, log);
@@ -134,7 +129,7 @@ export function createProvider(options: LocalProviderOptions = {}): LocalProvide
       });
       try {
         await startNode(lxcPath, container);
-        await waitForSsh(address, { timeoutMs: opts.sshTimeoutMs, signal });
+        await waitForSsh(address, { provider: 'local', ...(opts.sshTimeoutMs ? { timeoutMs: opts.sshTimeoutMs } : {}), ...(signal ? { signal } : {}) });
       } catch (err) {
         // The node stays listed (state "error"/"pending") for the engine to destroy.
         const lxcLog = join(containerDir(lxcPath, container), 'lxc.log');
@@ -161,12 +156,6 @@ export function createProvider(options: LocalProviderOptions = {}): LocalProvide
     },
 
     setInboundPorts,
-
-    teardownHost: async () => {
-      const done = await teardownHost(lxcPath);
-      if (done) prepared = undefined;
-      return done;
-    },
 
     async close() {},
   };

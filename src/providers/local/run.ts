@@ -1,6 +1,7 @@
 // Run host commands for the local provider: argv arrays only (no shell), stderr kept for errors.
 import { spawn } from 'node:child_process';
-import { ProviderError, tail } from '../../errors.ts';
+import { ProviderError } from '../../errors.ts';
+import { tail } from '../../text.ts';
 
 export interface RunResult {
   code: number;

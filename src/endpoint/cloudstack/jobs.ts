@@ -1,7 +1,7 @@
 // Async jobs: a command starts work and answers {jobid} at once; queryAsyncJobResult reports it.
 // Pending jobs left by a stopped endpoint are marked failed at start-up (their work died with it).
 import { randomUUID } from 'node:crypto';
-import { ApiError } from './api.ts';
+import { ApiError } from './errors.ts';
 import type { JobRecord, Store } from './store.ts';
 
 export class Jobs {

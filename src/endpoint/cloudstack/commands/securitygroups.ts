@@ -2,7 +2,7 @@
 // every local node whose VM is in the group.
 import { randomUUID } from 'node:crypto';
 import { ApiError, listResponse, matchesTags, required, tagFilters, tagsOf, type Ctx, type Handler } from '../api.ts';
-import type { Params } from '../../sign.ts';
+import type { Params } from '../../../providers/cloudstack/index.ts';
 import type { SecurityGroupRecord, VmRecord } from '../store.ts';
 
 export function findGroup(ctx: Ctx, p: Params): SecurityGroupRecord {

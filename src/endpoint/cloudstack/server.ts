@@ -3,7 +3,7 @@
 import http from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { signature, type Params } from '../sign.ts';
+import { signature, type Params } from '../../providers/cloudstack/index.ts';
 import { ApiError, type Ctx, type Handler } from './api.ts';
 import { defaultBackend, type NodeBackend } from './backend.ts';
 import { catalogCommands } from './commands/catalog.ts';
@@ -11,7 +11,7 @@ import { keyPairCommands } from './commands/keypairs.ts';
 import { securityGroupCommands } from './commands/securitygroups.ts';
 import { tagCommands } from './commands/tags.ts';
 import { vmCommands } from './commands/vms.ts';
-import { parseSpec } from '../../../spec/validate.ts';
+import { parseSpec } from '../../validate.ts';
 import { FaultState, faultsSchema, type Faults } from './faults.ts';
 import { Jobs } from './jobs.ts';
 import { Store } from './store.ts';

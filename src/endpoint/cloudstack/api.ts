@@ -1,9 +1,12 @@
 // What every endpoint command shares: the context, API errors, paging and tag filters.
-import type { Params } from '../sign.ts';
+import type { Params } from '../../providers/cloudstack/index.ts';
+import { ApiError } from './errors.ts';
 import type { NodeBackend } from './backend.ts';
 import type { FaultState } from './faults.ts';
 import type { Jobs } from './jobs.ts';
 import type { Store, TagRecord } from './store.ts';
+
+export { ApiError };
 
 export interface Ctx {
   store: Store;
@@ -15,17 +18,6 @@ export interface Ctx {
 
 /** A command's answer: the object that goes inside `<command>response`. */
 export type Handler = (p: Params, ctx: Ctx) => unknown | Promise<unknown>;
-
-/** An API error: HTTP status = errorcode. */
-export class ApiError extends Error {
-  constructor(
-    readonly errorcode: number,
-    message: string,
-    readonly cserrorcode = 4350,
-  ) {
-    super(message);
-  }
-}
 
 export function required(p: Params, name: string): string {
   const value = p[name];

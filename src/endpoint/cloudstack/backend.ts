@@ -1,7 +1,7 @@
 // What backs the endpoint's VMs: real local nodes, made by the local provider's machinery.
 // A VM's node is named after the VM's uuid, so it can be found (and removed) even when a
 // deploy died before the endpoint recorded it.
-import type { LocalProvider } from '../../local/index.ts';
+import type { LocalProvider } from '../../providers/local/index.ts';
 
 export interface BackendNode {
   nodeId: string;
@@ -58,8 +58,8 @@ export function localBackend(local: LocalProvider, stack: string): NodeBackend {
 
 /** Default backend: the local provider (loaded lazily: it needs root, LXC and a base image). */
 export async function defaultBackend(stack: string, log: (m: string) => void): Promise<NodeBackend> {
-  const { createProvider } = await import('../../local/index.ts');
-  return localBackend(createProvider({ log }), stack);
+  const { createProvider } = await import('../../providers/local/index.ts');
+  return localBackend(createProvider({}, { log }), stack);
 }
 
 export function localNodeName(vmId: string): string {

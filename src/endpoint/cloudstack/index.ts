@@ -1,0 +1,7 @@
+// A CloudStack-compatible API on this machine whose VMs are real local nodes: for testing
+// CloudStack automation offline, whatever client drives it. Built on the local provider's
+// public API only.
+export { startEndpoint, type Endpoint, type EndpointOptions } from './server.ts';
+export { loadCredentials, saveCredentials, type EndpointCredentials } from './credentials.ts';
+export { faultsSchema, type Faults } from './faults.ts';
+export { localBackend, localNodeName, type NodeBackend } from './backend.ts';

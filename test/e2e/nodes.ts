@@ -1,0 +1,101 @@
+// The one fixture for real local nodes: every stack a test file makes is registered here
+// before its first node exists, and removed by name when the file ends, also when a test
+// failed. And the one way tests reach a node: OpenSSH's ssh with forklift's key.
+import { spawnSync } from 'node:child_process';
+import { after } from 'node:test';
+import { chainName, containerName, createProvider, DEFAULT_LXC_PATH, SSH_KEY } from '../../src/providers/local/index.ts';
+import type { NodeInfo } from '../../src/providers/types.ts';
+import type { NodeSpec } from '../../src/spec/node.ts';
+import { forklift, stackDir, type CliRun } from './helpers.ts';
+
+const local = createProvider({}, { log: (m) => console.error(m) });
+const stacks = new Set<string>();
+
+after(async () => {
+  for (const stack of stacks) await removeStack(stack);
+});
+
+/** A unique stack name for this test process, registered for removal when the file ends. */
+export function stackName(prefix: string): string {
+  const name = `${prefix}${process.pid}`;
+  if (name.length > 24) throw new Error(`stack prefix ${prefix} is too long`);
+  stacks.add(name);
+  return name;
+}
+
+/** Remove every node of `stack` on this host: those its tags name, then any container left under its names. */
+export async function removeStack(stack: string): Promise<void> {
+  for (const node of await local.listNodes(stack)) await local.destroyNode(node).catch((e: Error) => console.error(`clean-up: ${e.message}`));
+  for (const container of leftovers(stack).containers) spawnSync('lxc-destroy', ['-P', DEFAULT_LXC_PATH, '-n', container, '-f']);
+}
+
+export interface TestStack {
+  stack: string;
+  /** The folder holding its forklift.config.ts. */
+  dir: string;
+  /** `forklift ARGS` in the stack's folder. */
+  cli(args: string[], env?: NodeJS.ProcessEnv): Promise<CliRun>;
+}
+
+/** A stack file in a folder of its own, written from `source(stackName)`; its nodes go when the file ends. */
+export function testStack(prefix: string, source: (stack: string) => string): TestStack {
+  const stack = stackName(prefix);
+  const dir = stackDir(source(stack));
+  return { stack, dir, cli: (args, env) => forklift(args, dir, env) };
+}
+
+/** Nodes made directly with the local provider (machines "outside" forklift's stack, for hosts tests). */
+export async function localNodes(stack: string, group: string, names: readonly string[], nodeSpec: NodeSpec = {}): Promise<NodeInfo[]> {
+  stacks.add(stack);
+  return Promise.all(names.map((name) => local.createNode({ stack, group, name, nodeSpec, tags: { 'forklift-stack': stack, 'forklift-group': group } })));
+}
+
+export interface SshRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+  /** stdout as bytes, for byte-exact checks. */
+  bytes: Buffer;
+}
+
+export interface SshOptions {
+  /** Private key file (default: the local provider's key). */
+  key?: string;
+  user?: string;
+  port?: number;
+  /** A known_hosts file to check the host key against; without it any key is taken. */
+  knownHosts?: string;
+}
+
+/** Run `command` on a node with OpenSSH, as an operator would. */
+export function ssh(host: string | Pick<NodeInfo, 'address'>, command: string, options: SshOptions = {}): SshRun {
+  const address = typeof host === 'string' ? host : host.address;
+  const check = options.knownHosts ? ['-o', 'StrictHostKeyChecking=yes', '-o', `UserKnownHostsFile=${options.knownHosts}`] : ['-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null'];
+  const r = spawnSync(
+    'ssh',
+    ['-i', options.key ?? SSH_KEY, '-p', String(options.port ?? 22), ...check, '-o', 'LogLevel=ERROR', '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=5', `${options.user ?? 'root'}@${address}`, command],
+    { timeout: 60_000 },
+  );
+  return { code: r.status ?? 255, stdout: r.stdout?.toString('utf8') ?? '', stderr: r.stderr?.toString('utf8') ?? '', bytes: r.stdout ?? Buffer.alloc(0) };
+}
+
+/** Containers and processes left on the host under a stack's names. */
+export function leftovers(stack: string): { containers: string[]; processes: string[] } {
+  const prefix = containerName(stack, 'x').slice(0, -1);
+  const containers = spawnSync('lxc-ls', ['-1', '-P', DEFAULT_LXC_PATH], { encoding: 'utf8' }).stdout.split('\n').filter((n) => n.startsWith(prefix));
+  const processes = spawnSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l.includes(prefix));
+  return { containers, processes };
+}
+
+/** Whether the host still has a firewall chain for a node of the stack. */
+export function hasChain(stack: string, node: string): boolean {
+  return spawnSync('iptables', ['-w', '-S'], { encoding: 'utf8' }).stdout.includes(chainName(containerName(stack, node)));
+}
+
+/** Start a throwaway HTTP server on each port of a node, and return once each answers on the node itself. */
+export function serveHttp(host: string | Pick<NodeInfo, 'address'>, ports: readonly number[], options: SshOptions = {}): void {
+  const start = ports.map((p) => `setsid nohup python3 -m http.server ${p} >/dev/null 2>&1 </dev/null &`).join(' ');
+  const ready = ports.map((p) => `curl -s -o /dev/null localhost:${p}`).join(' && ');
+  const r = ssh(host, `${start} for i in $(seq 100); do ${ready} && exit 0; sleep 0.1; done; exit 1`, options);
+  if (r.code !== 0) throw new Error(`HTTP servers on ports ${ports.join(', ')} did not answer: ${r.stderr}`);
+}

@@ -1,0 +1,167 @@
+// An in-memory cloud for engine tests: a Provider whose nodes are records, and a Transport
+// whose hosts read the phase scripts they are sent. A host answers each action's block the
+// way a real node would the first time and the second time: changed once, then ok (in a
+// check, would-change), handlers when a trigger changed. No root, no LXC, no network.
+// Faults that cannot be caused on demand on a real node are switches on a host.
+import { createHash } from 'node:crypto';
+import { CancelledError, ForkliftError, TransportError } from '../../src/errors.ts';
+import type { NodeInfo, NodeOs, Provider, Tags } from '../../src/providers/types.ts';
+import type { ConnectTarget, Connection, RunOptions, RunOutput, Transport } from '../../src/transport/types.ts';
+
+export interface FakeHost {
+  readonly address: string;
+  /** Every phase script this host was sent, in order. */
+  readonly scripts: string[];
+  /** Commands run with `run` (exec). */
+  readonly commands: string[];
+  /** Blocks (by content) already applied: their next run reports ok. */
+  readonly applied: Set<string>;
+  connections: number;
+  /** Refuse connections, as a node that is down. */
+  down: boolean;
+  /** The action with this label fails with exit code 1 and this stderr. */
+  failing?: { label: string; stderr: string };
+  /** Answer `run` commands: exit code and stdout. */
+  answer?: (command: string) => { exitCode: number; stdout: string };
+}
+
+export interface FakeCloud {
+  provider: Provider;
+  transport: Transport;
+  /** Hosts by address. */
+  hosts: Map<string, FakeHost>;
+  /** The host behind a node, by node name. */
+  host(name: string): FakeHost;
+  created: number;
+  destroyed: number;
+}
+
+const DEBIAN: NodeOs = { family: 'debian', version: '12' };
+
+export function fakeCloud(options: { os?: NodeOs } = {}): FakeCloud {
+  const nodes = new Map<string, NodeInfo>();
+  const hosts = new Map<string, FakeHost>();
+  let serial = 0;
+  const cloud: FakeCloud = {
+    hosts,
+    created: 0,
+    destroyed: 0,
+    host(name) {
+      const node = [...nodes.values()].find((n) => n.name === name);
+      if (!node) throw new Error(`fake cloud: no node ${name}`);
+      return hosts.get(node.address)!;
+    },
+    provider: {
+      name: 'fake',
+      async listNodes(stack) {
+        return [...nodes.values()].filter((n) => n.tags['forklift-stack'] === stack).map((n) => ({ ...n, tags: { ...n.tags } }));
+      },
+      async createNode(req) {
+        const n = ++serial;
+        const address = `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`;
+        const node: NodeInfo = {
+          id: `fake-${n}`,
+          name: req.name,
+          group: req.group,
+          address,
+          state: 'running',
+          tags: { ...req.tags },
+          os: options.os ?? DEBIAN,
+          ssh: { host: address, port: 22, user: 'root', privateKey: 'fake' },
+        };
+        nodes.set(node.id, node);
+        hosts.set(address, { address, scripts: [], commands: [], applied: new Set(), connections: 0, down: false });
+        cloud.created++;
+        return { ...node, tags: { ...node.tags } };
+      },
+      async destroyNode(node) {
+        if (nodes.delete(node.id)) cloud.destroyed++;
+        hosts.delete(node.address);
+      },
+      async tagNode(node, tags: Tags) {
+        const stored = nodes.get(node.id);
+        if (!stored) throw new ForkliftError(`fake: node ${node.name} does not exist`, 'PROVIDER');
+        Object.assign(stored.tags, tags);
+      },
+    },
+    transport: {
+      name: 'fake',
+      async connect(target: ConnectTarget) {
+        const host = hosts.get(target.ssh.host);
+        if (!host || host.down) throw new TransportError(target.name, target.ssh.host, 'connect ECONNREFUSED');
+        host.connections++;
+        return new FakeConnection(host);
+      },
+    },
+  };
+  return cloud;
+}
+
+class FakeConnection implements Connection {
+  constructor(private readonly host: FakeHost) {}
+
+  async runScript(script: string, options: RunOptions = {}): Promise<RunOutput> {
+    if (options.signal?.aborted) throw new CancelledError();
+    this.host.scripts.push(script);
+    return { exitCode: 0, stdout: Buffer.from(answerScript(this.host, script)), stderr: Buffer.alloc(0) };
+  }
+
+  async run(command: string, options: RunOptions = {}): Promise<RunOutput> {
+    if (options.signal?.aborted) throw new CancelledError();
+    this.host.commands.push(command);
+    const { exitCode, stdout } = this.host.answer?.(command) ?? { exitCode: 0, stdout: '' };
+    return { exitCode, stdout: Buffer.from(stdout), stderr: Buffer.alloc(0) };
+  }
+
+  close(): void {}
+}
+
+interface ScriptBlock {
+  index: number;
+  label: string;
+  text: string;
+  /** The read-only checks of its steps (none: the block always applies). */
+  checks: string[];
+  /** Handler: the blocks whose change triggers it. */
+  triggers?: number[];
+}
+
+// A check runs as `(set -e <check>) </dev/null >/dev/null 2>&1`; an apply's output goes to files instead.
+const CHECK = /\(set -e\n((?:(?!\n\) <\/dev\/null )[\s\S])*)\n\) <\/dev\/null >\/dev\/null 2>&1; fl_rc=\$\?/g;
+
+/** The action blocks of a phase script, as renderScript writes them. */
+export function scriptBlocks(script: string): { mode: 'apply' | 'check'; blocks: ScriptBlock[] } {
+  const mode = /^# forklift check script/.test(script) ? 'check' : 'apply';
+  const starts = [...script.matchAll(/^# (\d+): (.*)$/gm)];
+  const blocks = starts.map((m, i) => {
+    const text = script.slice(m.index, starts[i + 1]?.index ?? script.length);
+    const cond = /^if ((?:\[ "\$fl_c\d+" = 1 \] \|\| )+)\[ -e "\$fl_pending\/.*; then$/m.exec(text);
+    const triggers = cond ? [...cond[1]!.matchAll(/fl_c(\d+)/g)].map((t) => Number(t[1])) : undefined;
+    const checks = [...text.matchAll(CHECK)].map((c) => c[1]!);
+    return { index: Number(m[1]), label: m[2]!, text, checks, ...(triggers ? { triggers } : {}) };
+  });
+  return { mode, blocks };
+}
+
+function answerScript(host: FakeHost, script: string): string {
+  const { mode, blocks } = scriptBlocks(script);
+  const changed = new Set<number>();
+  let out = '';
+  const changedStatus = mode === 'check' ? 'would-change' : 'changed';
+  for (const block of blocks) {
+    // A block is in its desired state once applied with the same checks (a step without one always applies).
+    const key = createHash('sha256').update(`${block.label}\0${block.checks.join('\0')}`).digest('hex');
+    let status: string;
+    if (host.failing && block.label === host.failing.label) {
+      const err = Buffer.from(host.failing.stderr);
+      return `${out}\n@@forklift ${block.index} failed 1 0 ${err.length}\n${err}`;
+    }
+    if (block.triggers) status = block.triggers.some((t) => changed.has(t)) ? changedStatus : 'skipped';
+    else if (block.checks.length && host.applied.has(key)) status = 'ok';
+    else status = changedStatus;
+    if (status === changedStatus) changed.add(block.index);
+    if (mode === 'apply' && status === 'changed' && !block.triggers && block.checks.length) host.applied.add(key);
+    out += `\n@@forklift ${block.index} ${status} 0 0 0\n`;
+  }
+  return out;
+}
