@@ -1,10 +1,11 @@
 #!/bin/sh
-# npm test: type-check, then every unit and end-to-end test in one node:test run.
-# End-to-end tests make real LXC nodes (the local provider installs what it needs on
-# first use), so they run one file at a time.
+# npm test: type-check, check the direction of imports, then every unit and end-to-end
+# test in one node:test run. End-to-end tests make real LXC nodes (the local provider
+# installs what it needs on first use), so they run one file at a time.
 set -e
 cd "$(dirname "$0")/.."
 # dist/ first: examples and the packaged API type-check against its declarations.
 npm run --silent build
 npx tsc --noEmit -p .
+npm run --silent check:deps
 exec node --import tsx --test --test-concurrency=1 test/unit/*.test.ts test/e2e/*.test.ts
