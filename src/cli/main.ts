@@ -1,5 +1,6 @@
 // The CLI's one exit path: a ForkliftError prints one line (no stack); anything else is
-// an internal error and prints its stack.
+// an internal error and prints its stack. Exit codes: 0 ok, 1 failed, 2 usage, 130 cancelled,
+// 70 internal error.
 import { Command, CommanderError } from 'commander';
 import { ForkliftError } from '../errors.ts';
 import { cloudstackEndpointCommand } from './commands/cloudstack-endpoint.ts';
@@ -12,10 +13,8 @@ import { sshCommand } from './commands/ssh.ts';
 import { unlockCommand } from './commands/unlock.ts';
 
 export function program(): Command {
-  return new Command('forklift')
+  const root = new Command('forklift')
     .description('infrastructure in code: provision groups of nodes and configure them from TypeScript')
-    .showHelpAfterError()
-    .exitOverride()
     .addCommand(convergeCommand())
     .addCommand(liftCommand())
     .addCommand(checkCommand())
@@ -25,6 +24,12 @@ export function program(): Command {
     .addCommand(destroyCommand())
     .addCommand(unlockCommand())
     .addCommand(cloudstackEndpointCommand());
+  // addCommand does not pass settings down: every command throws instead of exiting, and
+  // prints a wrong command line as one line, as forklift prints its other errors.
+  for (const cmd of [root, ...root.commands]) {
+    cmd.exitOverride().configureOutput({ outputError: (text, write) => write(`forklift: ${text.replace(/^error: /, '')}`) });
+  }
+  return root;
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -32,10 +37,11 @@ export async function main(argv: string[]): Promise<number> {
     await program().parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (error) {
-    if (error instanceof CommanderError) return error.exitCode;
+    // A wrong command line exits 2, as usage errors do; --help and --version exit 0.
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
     if (error instanceof ForkliftError) {
       process.stderr.write(`forklift: ${error.message}\n`);
-      return error.code === 'CANCELLED' ? 130 : 1;
+      return error.code === 'CANCELLED' ? 130 : error.code === 'USAGE' ? 2 : 1;
     }
     process.stderr.write(`forklift: internal error (please report):\n${(error as Error)?.stack ?? String(error)}\n`);
     return 70;

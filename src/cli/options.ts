@@ -4,9 +4,10 @@ import { DEFAULT_CONFIG_FILE } from '../config/define.ts';
 
 export const stackFileOption = () => new Option('-f, --file <file>', 'stack file').default(DEFAULT_CONFIG_FILE);
 
-/** Commander parser for a positive number of seconds. */
-export function seconds(value: string): number {
+/** Commander parser for a positive number of seconds (fractions allowed); gives whole milliseconds. */
+export function secondsAsMs(value: string): number {
   const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a positive number of seconds');
-  return n;
+  const ms = Math.round(n * 1000);
+  if (!Number.isFinite(n) || n <= 0 || ms < 1) throw new InvalidArgumentError(`${JSON.stringify(value)} is not a positive number of seconds`);
+  return ms;
 }

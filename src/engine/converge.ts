@@ -35,7 +35,7 @@ export async function converge(config: StackConfig, counts: Counts, options: Con
     for (const g of groups) {
       if ((counts[g.name] ?? 0) === 0) continue;
       try {
-        await op.provider.validate?.(withStrictRuncmd(g.nodeSpec));
+        await op.provider.validate?.(withStrictRuncmd(g.nodeSpec), counts[g.name] ?? 0, g.name);
       } catch (error) {
         // Name the group whose node spec cannot be met.
         if (error instanceof ForkliftError && error.code !== 'CANCELLED') throw new SpecError(`group ${g.name}`, error.message, { ...error.details, group: g.name });

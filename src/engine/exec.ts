@@ -47,6 +47,9 @@ export async function exec(config: StackConfig, group: string, command: string |
   pickGroups(stack.groups, [group]);
   const cmd = typeof command === 'string' ? new Cmd(command) : command;
   if (!cmd.text.trim()) throw new UsageError('exec: the command is empty');
+  if (options.timeoutMs !== undefined && !(Number.isInteger(options.timeoutMs) && options.timeoutMs > 0)) {
+    throw new UsageError(`exec: timeoutMs must be a whole number of milliseconds above 0, got ${options.timeoutMs}`);
+  }
   return withOperation(stack, options, async (op) => {
     const targets = (await op.listNodes()).filter((n) => n.group === group && n.state === 'running');
     op.throwIfCancelled();

@@ -1,5 +1,6 @@
 // What every operation shares: the stack (validated here, at the library's edge), its
 // provider, one connection per node over the transport, events, cancellation.
+import { z } from 'zod';
 import { CancelledError } from '../errors.ts';
 import type { StackConfig } from '../config/define.ts';
 import { validateStack } from '../config/stack.ts';
@@ -12,6 +13,7 @@ import { sshTransport } from '../transport/ssh.ts';
 import type { Transport } from '../transport/types.ts';
 import type { EventListener, ForkliftEvent } from './events.ts';
 import { Sessions } from './sessions.ts';
+import { parseSpec } from '../validate.ts';
 
 export interface OperationOptions {
   /** Progress events, as they happen. */
@@ -27,6 +29,20 @@ export interface OperationOptions {
   /** How forklift reaches nodes (default: SSH). Tests pass a fake one. */
   transport?: Transport;
 }
+
+const wholeMs = z.number().int('must be a whole number of milliseconds').positive();
+
+/** The options every operation takes, checked when it starts (an operation's own options pass through). */
+export const operationOptionsSchema = z
+  .object({
+    onEvent: z.custom<EventListener>((v) => typeof v === 'function', 'must be a function').optional(),
+    signal: z.custom<AbortSignal>((v) => v instanceof AbortSignal, 'must be an AbortSignal').optional(),
+    concurrency: z.number().int().positive().optional(),
+    connectTimeoutMs: wholeMs.optional(),
+    scriptTimeoutMs: wholeMs.optional(),
+    transport: z.custom<Transport>((v) => typeof (v as Transport | undefined)?.connect === 'function', 'must be a Transport').optional(),
+  })
+  .passthrough();
 
 /** A node together with the group spec that configures it. */
 export interface StackNode {
@@ -53,6 +69,7 @@ export class Operation {
 
   static async open(config: StackConfig, options: OperationOptions = {}): Promise<Operation> {
     const stack = validateStack(config);
+    parseSpec(operationOptionsSchema, options, 'options');
     const configured = stack.provider ?? { name: 'local' as const };
     if ('listNodes' in configured) return new Operation(stack, configured, options, false);
     const emit = options.onEvent;

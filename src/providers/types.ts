@@ -61,10 +61,11 @@ export interface Provider {
   /** Merge tags into the node's tags. */
   tagNode(node: NodeInfo, tags: Tags, signal?: AbortSignal): Promise<void>;
   /**
-   * Check a node spec can be satisfied before anything is created (image exists, sizes
-   * fit). Throws a ProviderError naming what exists; the engine adds the group's name.
+   * Check, before anything is created, that a group of `count` nodes of this spec can be
+   * made (image exists, sizes fit, room for that many). Throws a ProviderError naming what
+   * exists; the engine adds the group's name.
    */
-  validate?(spec: NodeSpec): Promise<void>;
+  validate?(spec: NodeSpec, count: number, group: string): Promise<void>;
   /**
    * Take the stack's operator lock for a changing operation, so that two operators do
    * not converge one stack at once; resolves with its release. Throws a ProviderError

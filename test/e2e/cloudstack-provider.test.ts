@@ -45,7 +45,7 @@ describe('cloudstack provider against the endpoint', () => {
 
   test('a spec the cloud cannot meet is refused with what it offers, before anything is created', async () => {
     const p = provider();
-    await assert.rejects(p.validate!({ image: { osFamily: 'ubuntu', osVersionMatches: '12.04' } }), /no template matches ubuntu.*Debian 12/);
+    await assert.rejects(p.validate!({ image: { osFamily: 'ubuntu', osVersionMatches: '12.04' } }, 1, 'web'), /no template matches ubuntu.*Debian 12/);
     await assert.rejects(
       p.createNode({ stack, group: 'web', name: 'web-big', nodeSpec: { userData: 'x'.repeat(30_000) }, tags: {} }),
       /user data is 40000 bytes in base64; the limit is 32768/,

@@ -1,5 +1,5 @@
-// --timeout: a phase script that runs past it is stopped on the node and fails its node;
-// a bad value is refused before anything runs.
+// --timeout: a phase script that runs past it is stopped on the node and fails its node.
+// (A bad value is refused before anything runs: test/unit/cli.test.ts.)
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { OperationResult } from '../../src/index.ts';
@@ -12,19 +12,14 @@ export default defineConfig({ stack: '${name}', groups: [groupSpec('slow', { pha
 
 describe('timeouts', { concurrency: false }, () => {
   it('a phase script that runs past --timeout is stopped and fails its node, by name and phase', async () => {
-    const run = await cli(['converge', '--json', '-q', '--timeout', '3', 'slow=1']);
+    // A fraction of a second is a whole number of milliseconds to the transport.
+    const run = await cli(['converge', '--json', '-q', '--timeout', '2.01', 'slow=1']);
     assert.equal(run.code, 1, run.stderr);
     const node = (JSON.parse(run.stdout) as OperationResult).nodes[0]!;
-    assert.match(node.error?.message ?? '', /^node slow-[0-9a-f]{4}: phase configure still running after 3 s; stopped it$/);
+    assert.match(node.error?.message ?? '', /^node slow-[0-9a-f]{4}: phase configure still running after 2\.01 s; stopped it$/);
     assert.deepEqual([node.error?.code, node.error?.node, node.error?.phase], ['TIMEOUT', node.name, 'configure']);
     // The stopped script's processes are gone from the node.
     await waitFor('the stopped script to leave the process list', () => (ssh(node, 'pgrep -f "[s]leep 60; touch" >/dev/null').code === 1 ? true : undefined));
     assert.notEqual(ssh(node, 'test -e /root/late').code, 0);
-  });
-
-  it('a bad --timeout is refused with one line', async () => {
-    const bad = await cli(['lift', '--timeout', 'soon']);
-    assert.equal(bad.code, 1);
-    assert.match(bad.stderr, /--timeout.*must be a positive number of seconds/);
   });
 });

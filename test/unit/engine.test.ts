@@ -115,4 +115,17 @@ describe('engine on in-memory nodes', () => {
     assert.equal(failed.ok, false);
     assert.ok(failed.nodes.every((n) => n.exitCode === 3 && n.error?.code === 'EXIT' && n.error.node === n.name));
   });
+
+  test('the library checks what it is given at its edge: the stack, the options, the counts', async () => {
+    const cloud = fakeCloud();
+    const transport = cloud.transport;
+    await assert.rejects(converge({ stack: 'Bad Name', provider: cloud.provider, groups: [] }, {}, { transport }), {
+      name: 'ConfigError',
+      message: 'stack config: stack: stack names are 1-24 lowercase letters, digits or dashes, starting with a letter; groups: a stack needs at least one groupSpec(...)',
+    });
+    await assert.rejects(lift(farm(cloud), { transport, scriptTimeoutMs: 2.01 * 1000 }), { name: 'SpecError', message: 'options: scriptTimeoutMs: must be a whole number of milliseconds' });
+    await assert.rejects(converge(farm(cloud), { web: -1 }, { transport }), { name: 'SpecError', message: 'group web: count must be a whole number from 0 to 100000, got -1' });
+    await assert.rejects(exec(farm(cloud), 'web', 'true', { transport, timeoutMs: 0.5 }), { name: 'UsageError' });
+    assert.equal(cloud.created, 0, 'nothing was made');
+  });
 });

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { exec, type ExecResult } from '../../engine/exec.ts';
 import { prepare, type CommonFlags } from '../context.ts';
-import { seconds, stackFileOption } from '../options.ts';
+import { secondsAsMs, stackFileOption } from '../options.ts';
 import { printJson } from '../output.ts';
 
 export function execCommand(): Command {
@@ -11,12 +11,12 @@ export function execCommand(): Command {
     .argument('<group>', 'the group whose nodes run the command')
     .argument('<command...>', 'the command, after -- (run by the node\'s shell, words joined by spaces)')
     .addOption(stackFileOption())
-    .option('--timeout <seconds>', "stop a node's command after this many seconds (the node fails)", seconds)
+    .option('--timeout <seconds>', "stop a node's command after this many seconds (the node fails)", secondsAsMs)
     .option('--json', 'print per-node results as JSON')
     .action(async (group: string, words: string[], flags: CommonFlags & { timeout?: number }) => {
       // Output is per node lines, so no progress lines in between.
       const { stack, options } = await prepare({ ...flags, quiet: true });
-      const result = await exec(stack, group, words.join(' '), { ...options, ...(flags.timeout ? { timeoutMs: flags.timeout * 1000 } : {}) });
+      const result = await exec(stack, group, words.join(' '), { ...options, ...(flags.timeout ? { timeoutMs: flags.timeout } : {}) });
       if (flags.json) printJson(result);
       else printOutput(result);
       process.exitCode = result.ok ? 0 : 1;

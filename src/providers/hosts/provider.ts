@@ -57,8 +57,14 @@ export function createProvider(options: HostsProviderOptions): Provider {
       return { tags: parseTags(tagText), os: parseOsRelease(release) };
     }, signal);
 
+  const listed = (group: string) => hosts.filter((h) => h.group === group).length;
+  const hostsOf = (group: string) => `${listed(group)} host${listed(group) === 1 ? '' : 's'}`;
+
   return {
     name: 'hosts',
+    async validate(_spec, count, group) {
+      if (count > listed(group)) throw fail(`cannot create machines: the list has ${hostsOf(group)} in this group; converge it to at most ${listed(group)}`);
+    },
     async listNodes(stack, signal) {
       return Promise.all(
         hosts.map(async (h) => {
@@ -69,8 +75,7 @@ export function createProvider(options: HostsProviderOptions): Provider {
       );
     },
     async createNode(req) {
-      const have = hosts.filter((h) => h.group === req.group).length;
-      throw fail(`cannot create machines: group ${req.group} lists ${have} host${have === 1 ? '' : 's'}; converge it to at most ${have}`);
+      throw fail(`cannot create machines: group ${req.group} lists ${hostsOf(req.group)}; converge it to at most ${listed(req.group)}`);
     },
     async destroyNode(node) {
       throw fail(`cannot remove machines: ${node.name} stays; take it out of the hosts list instead`);

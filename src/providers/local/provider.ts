@@ -17,7 +17,8 @@ import { stackLock } from './stacklock.ts';
 import { withLock } from './lock.ts';
 import { containerName } from './naming.ts';
 import { defineNode, deltaDir, destroyContainer, markReady, NAME_TAG, readNode, startNode } from './node.ts';
-import { BRIDGE, DEFAULT_LXC_PATH, HOST_LOCK } from './paths.ts';
+import { addressCapacity } from './address.ts';
+import { BRIDGE, DEFAULT_LXC_PATH, HOST_LOCK, SUBNET } from './paths.ts';
 import type { LocalProviderOptions } from './options.ts';
 import { containerDir, parsePorts, PORTS_TAG, readAddress, readTags, taggedContainers, writeTags } from './store.ts';
 
@@ -85,8 +86,10 @@ export function createProvider(opts: LocalProviderOptions = {}, context: Provide
   return {
     name: 'local',
 
-    async validate(spec) {
+    async validate(spec, count) {
       check(spec);
+      const room = addressCapacity(lxcPath);
+      if (count > room) throw new ProviderError('local', `${count} nodes do not fit: this host has room for ${room} more in ${SUBNET}`);
     },
 
     lockStack: stackLock,
