@@ -50,7 +50,8 @@ export const fileAction = defineAction<FileArgs>({
       // is made afresh (noclobber): never a file or a link someone left under its name.
       sh`rm -f ${tmp}`,
       raw('umask 077; set -C'),
-      sh`printf '%s' ${args.content} >${tmp}`,
+      // Through cat, whose error names the cause (No space left on device), where sh's printf says "I/O error".
+      sh`printf '%s' ${args.content} | cat >${tmp}`,
       raw('set +C'),
       args.owner !== undefined ? sh`chown ${args.owner} ${tmp}` : undefined,
       args.group !== undefined ? sh`chgrp ${args.group} ${tmp}` : undefined,
