@@ -176,11 +176,14 @@ function connectOnce(at: Endpoint, endpoint: SshEndpoint, timeoutMs: number, sig
     };
     const onAbort = () => finish(new CancelledError());
     signal?.addEventListener('abort', onAbort, { once: true });
+    let tcpOpen = false;
+    client.on('connect', () => (tcpOpen = true));
     client.on('ready', () => finish());
     client.on('error', (err: Error & { level?: string }) => {
       if (refusal) return finish(refusal);
       if (err.level === 'client-authentication') return finish(new TransportError(at.node, at.host, `SSH authentication as ${endpoint.user} failed`, 'AUTH', { port: at.port }));
-      finish(new Unreachable(err.message === 'Timed out while waiting for handshake' ? 'no SSH handshake (the port accepts connections but does not speak SSH)' : err.message));
+      if (err.message !== 'Timed out while waiting for handshake') return finish(new Unreachable(err.message));
+      finish(new Unreachable(tcpOpen ? 'no SSH handshake (the port accepts connections but does not speak SSH)' : `no answer from ${at.host}:${at.port} (the host is down or unreachable)`));
     });
     // A socket that closes before the handshake ends emits no error.
     client.on('close', () => finish(refusal ?? new Unreachable('the connection was closed before the SSH handshake ended')));

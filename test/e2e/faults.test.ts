@@ -118,7 +118,7 @@ export default defineConfig({
     for (const name of ['ok', 'aptwait', 'dropbetween']) {
       assert.deepEqual(by.get(name)!.actions.map((a) => [a.phase, a.status]).at(-1), ['deploy', 'changed'], `${name} ran deploy`);
     }
-    assert.match(by.get('down')!.error!.message, new RegExp(`^node down \\(${node.down.address}:22\\): could not connect within 30 s: `));
+    assert.match(by.get('down')!.error!.message, new RegExp(`^node down \\(${node.down.address}:22\\): could not connect within 30 s: (no answer from ${node.down.address}:22 \\(the host is down or unreachable\\)|connect EHOSTUNREACH)`));
     assert.match(by.get('mute')!.error!.message, /^node mute \(127\.0\.0\.1:\d+\): could not connect within 30 s: no SSH handshake/);
     assert.match(by.get('dropmid')!.error!.message, /^node dropmid \(.*:22\): connection lost during phase configure, in action "hold"; the script may have partly run$/);
     assert.deepEqual([by.get('full')!.error!.action, by.get('full')!.error!.phase], ['file /srv/full/data', 'configure']);
