@@ -16,6 +16,8 @@ export interface FakeHost {
   readonly scripts: string[];
   /** Commands run with `run` (exec). */
   readonly commands: string[];
+  /** The time limit each command and script was given (ms), in order. */
+  readonly limits: Array<number | undefined>;
   /** Blocks (by content) already applied: their next run reports ok. */
   readonly applied: Set<string>;
   connections: number;
@@ -119,7 +121,7 @@ export function fakeCloud(options: { os?: NodeOs } = {}): FakeCloud {
 
 function newHost(address: string): FakeHost {
   const host: FakeHost = {
-    address, scripts: [], commands: [], applied: new Set(), connections: 0, down: false,
+    address, scripts: [], commands: [], limits: [], applied: new Set(), connections: 0, down: false,
     dropConnections: () => void (generations.set(host, (generations.get(host) ?? 0) + 1)),
   };
   return host;
@@ -148,6 +150,7 @@ class FakeConnection implements Connection {
     if (options.signal?.aborted) throw new CancelledError();
     this.check();
     this.host.scripts.push(script);
+    this.host.limits.push(options.timeoutMs);
     let stdout = answerScript(this.host, script);
     if (this.host.loseMidScript !== undefined) {
       const keep = this.host.loseMidScript;
@@ -164,6 +167,7 @@ class FakeConnection implements Connection {
     if (options.signal?.aborted) throw new CancelledError();
     this.check();
     this.host.commands.push(command);
+    this.host.limits.push(options.timeoutMs);
     const { exitCode, stdout } = this.host.answer?.(command) ?? { exitCode: 0, stdout: '' };
     return { exitCode, stdout: Buffer.from(stdout), stderr: Buffer.alloc(0) };
   }

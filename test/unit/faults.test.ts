@@ -75,6 +75,17 @@ describe('a fault on one node', () => {
   });
 });
 
+describe('time limits', () => {
+  test('an exec command without --timeout is stopped after 10 minutes; a phase script after 30', async () => {
+    const cloud = fakeCloud();
+    const stack = twoPhases(cloud);
+    await converge(stack, { app: 1 }, { transport: cloud.transport });
+    await exec(stack, 'app', 'uptime', { transport: cloud.transport });
+    await exec(stack, 'app', 'uptime', { transport: cloud.transport, timeoutMs: 5000 });
+    assert.deepEqual([...cloud.hosts.values()][0]!.limits, [30 * 60_000, 10 * 60_000, 5000]);
+  });
+});
+
 describe('host keys through the engine', () => {
   const stackOf = (cloud: FakeCloud) =>
     defineConfig({ stack: 'keys', provider: cloud.provider, groups: [groupSpec('app', { phases: { configure: plan(file('/etc/x', { content: 'x\n' })) } })] });
