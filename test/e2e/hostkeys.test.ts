@@ -67,14 +67,14 @@ export default defineConfig({
     changeHostKey(changed.address);
     const now = nodeKey(changed.address).fp;
     assert.notEqual(now, old);
-    const line = readFileSync(knownHosts, 'utf8').trim().split('\n').findIndex((l) => l.startsWith(`${changed.address} `)) + 1;
-    const message = refusal('app-1', changed.address, now, old, `${knownHosts}:${line}`);
     ssh(kept.address, 'rm -f /root/configured');
 
     const lifted = await cli('lift', '--json', '-q');
-    assert.equal(lifted.code, 1);
+    assert.equal(lifted.code, 1, 'a changed host key was accepted');
     const result = JSON.parse(lifted.stdout) as OperationResult;
     assert.deepEqual(result.nodes.map((n) => [n.name, n.ok, n.error?.code]), [['app-1', false, 'HOST_KEY'], ['app-2', true, undefined]]);
+    const line = readFileSync(knownHosts, 'utf8').trim().split('\n').findIndex((l) => l.startsWith(`${changed.address} `)) + 1;
+    const message = refusal('app-1', changed.address, now, old, `${knownHosts}:${line}`);
     assert.equal(result.nodes[0]!.error!.message, message);
     assert.equal(ssh(kept.address, 'cat /root/configured').stdout, 'app-2\n', 'the other host ran');
 
