@@ -117,7 +117,7 @@ export class TransportError extends ForkliftError {
     code = 'TRANSPORT',
     details: ErrorDetails = {},
   ) {
-    super(`node ${node} (${host}): ${message}`, code, { node, host, ...details });
+    super(`node ${node} (${details.port !== undefined ? `${host}:${details.port}` : host}): ${message}`, code, { node, host, ...details });
   }
 }
 

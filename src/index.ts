@@ -28,4 +28,6 @@ export type { ProviderConfig, LocalProviderConfig, CloudStackProviderConfig, Hos
 export type { HostEntry } from './providers/hosts/options.ts';
 export { TAG, type Provider, type ProviderContext, type NodeInfo, type NodeOs, type NodeState, type CreateNodeRequest, type Tags } from './providers/types.ts';
 export type { Transport, Connection, ConnectTarget, ConnectOptions, RunOptions, RunOutput, SshEndpoint } from './transport/types.ts';
+export { DisconnectedError, ConnectionLostError } from './transport/errors.ts';
+export { DEFAULT_EXEC_TIMEOUT_MS } from './engine/exec.ts';
 export { ForkliftError, ConfigError, SpecError, UsageError, ActionError, ProviderError, TransportError, CancelledError, type Failure, type ErrorDetails } from './errors.ts';

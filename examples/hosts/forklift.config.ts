@@ -2,6 +2,9 @@
 // list of SSH hosts. It cannot create or remove machines, so `converge` only accepts counts
 // up to the hosts listed, and `destroy` refuses; `lift` and `exec` are the everyday verbs.
 // Tags (bootstrapped, …) live on each host in /var/lib/forklift/tags/<stack>.json.
+// Host keys are checked against ~/.ssh/known_hosts; a host met for the first time is
+// recorded in ~/.forklift/known_hosts (`knownHosts` to choose another file), or give its
+// key in the entry (`hostKey: 'ssh-ed25519 AAAA...'`).
 //
 //   npx forklift converge -f examples/hosts/forklift.config.ts web=2 db=1   # bootstrap once, configure
 //   npx forklift lift -f examples/hosts/forklift.config.ts web               # configure the web hosts again

@@ -25,7 +25,9 @@ export const execAction = defineAction<ExecArgs>({
   kind: 'exec',
   render({ script, creates, unless }) {
     const checks = [creates !== undefined ? sh`[ -e ${creates} ]` : undefined, unless].filter((c): c is Cmd => c !== undefined);
-    const check = checks.length ? new Cmd(checks.map((c) => `{ ${c.text}\n}`).join(' || '), checks.map((c) => c.shown).join(' || ')) : undefined;
+    const check = checks.length
+      ? new Cmd(checks.map((c) => `{ ${c.text}\n}`).join(' || '), checks.map((c) => c.shown).join(' || '), checks.flatMap((c) => c.secrets))
+      : undefined;
     return [check ? { check, apply: script } : { apply: script }];
   },
 });

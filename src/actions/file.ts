@@ -46,10 +46,17 @@ export const fileAction = defineAction<FileArgs>({
       sh`trap ${`rm -f ${quote(tmp)}`} EXIT`,
       // The parent is computed here, not with $(dirname), which would drop a trailing newline of its name.
       sh`mkdir -p ${posix.dirname(path)}`,
-      sh`printf '%s' ${args.content} >${tmp}`,
+      // The new file is readable by its owner alone until it has its mode (umask 077), and
+      // is made afresh (noclobber): never a file or a link someone left under its name.
+      sh`rm -f ${tmp}`,
+      raw('umask 077; set -C'),
+      // Through cat, whose error names the cause (No space left on device), where sh's printf says "I/O error".
+      sh`printf '%s' ${args.content} | cat >${tmp}`,
+      raw('set +C'),
       args.owner !== undefined ? sh`chown ${args.owner} ${tmp}` : undefined,
       args.group !== undefined ? sh`chgrp ${args.group} ${tmp}` : undefined,
-      args.mode !== undefined ? sh`chmod ${normalMode(args.mode)} ${tmp}` : sh`[ ! -e ${path} ] || chmod "$(stat -c %a ${path})" ${tmp}`,
+      // Without a mode: the old file's, or for a new file 644 (what umask 022 gave).
+      args.mode !== undefined ? sh`chmod ${normalMode(args.mode)} ${tmp}` : sh`if [ -e ${path} ]; then chmod "$(stat -c %a ${path})" ${tmp}; else chmod 644 ${tmp}; fi`,
       args.validate !== undefined ? validateCmd(args.validate, tmp) : undefined,
       sh`mv -f ${tmp} ${path}`,
     );

@@ -2,12 +2,11 @@
 // bundles the file and the files it imports by path into one ES module. Packages stay
 // external, each resolved from the file that imports it (as Node would, with ESM
 // conditions) and written as an absolute URL, so a package is the same module instance
-// forklift itself uses. The result is written beside the stack file (so its
-// import.meta.url and relative URLs hold), imported, and removed, as Vite does for
-// vite.config.ts.
-import { randomBytes } from 'node:crypto';
-import { rmSync, writeFileSync } from 'node:fs';
-import { basename, dirname, isAbsolute, join } from 'node:path';
+// forklift itself uses. The bundle is imported from memory (a data: URL), never written
+// to disk: a stack file may hold secrets, and a file beside it would be left behind by a
+// killed process. import.meta.url (and dirname, filename) are the stack file's own, and
+// stack traces name it.
+import { dirname, isAbsolute } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build, type Plugin } from 'esbuild';
 
@@ -28,6 +27,7 @@ const packagesExternal: Plugin = {
 };
 
 export async function importTypeScript(path: string): Promise<Record<string, unknown>> {
+  const url = pathToFileURL(path).href;
   const result = await build({
     entryPoints: [path],
     bundle: true,
@@ -38,12 +38,13 @@ export async function importTypeScript(path: string): Promise<Record<string, unk
     write: false,
     logLevel: 'silent',
     plugins: [packagesExternal],
+    define: {
+      'import.meta.url': JSON.stringify(url),
+      'import.meta.filename': JSON.stringify(path),
+      'import.meta.dirname': JSON.stringify(dirname(path)),
+    },
+    footer: { js: `//# sourceURL=${url}` },
   });
-  const temp = join(dirname(path), `.${basename(path)}.${process.pid}-${randomBytes(3).toString('hex')}.mjs`);
-  writeFileSync(temp, result.outputFiles[0]!.contents);
-  try {
-    return (await import(pathToFileURL(temp).href)) as Record<string, unknown>;
-  } finally {
-    rmSync(temp, { force: true });
-  }
+  const code = Buffer.from(result.outputFiles[0]!.contents).toString('base64');
+  return (await import(`data:text/javascript;base64,${code}`)) as Record<string, unknown>;
 }

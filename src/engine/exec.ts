@@ -1,15 +1,19 @@
-// exec: run one command on every running node of a group, in parallel, over SSH
+// exec: run one command on every node of a group, in parallel, over SSH
 // (Pallet's command-and-control). Not a phase: no actions, no bootstrap, nothing tagged.
 import { CancelledError, ForkliftError, UsageError, nodeFailure, type Failure } from '../errors.ts';
 import type { StackConfig } from '../config/define.ts';
 import { validateStack } from '../config/stack.ts';
-import { Cmd } from '../shell/sh.ts';
+import { Cmd, maskSecrets } from '../shell/sh.ts';
+import { ConnectionLostError } from '../transport/errors.ts';
 import { pickGroups } from '../spec/group.ts';
 import { mapLimit } from './limit.ts';
 import { withOperation, type OperationOptions } from './operation.ts';
 
+/** How long a command of exec may run on a node by default: 10 minutes (an upgrade fits; a hung command does not hang the run). */
+export const DEFAULT_EXEC_TIMEOUT_MS = 10 * 60_000;
+
 export interface ExecOptions extends OperationOptions {
-  /** Stop a node's command that runs longer than this, ms (default: no limit); the node then fails. */
+  /** Stop a node's command that runs longer than this, ms (default 10 minutes); the node then fails. */
   timeoutMs?: number;
 }
 
@@ -18,7 +22,7 @@ export interface ExecNodeResult {
   id: string;
   group: string;
   address: string;
-  /** The command's exit code; 255 when the node could not be reached (as ssh does). */
+  /** The command's exit code; 255 when the node could not be reached or is not running (as ssh does). */
   exitCode: number;
   stdout: string;
   stderr: string;
@@ -38,8 +42,10 @@ export interface ExecResult {
 }
 
 /**
- * Run `command` with the node's shell on every running node of `group`.
- * A string is shell text as written; build it with the `sh` template to quote values.
+ * Run `command` with the node's shell on every node of `group`; a node that is not running
+ * fails without being contacted. A string is shell text as written; build it with the `sh`
+ * template to quote values. The command reaches the node on stdin, never as an argument, so
+ * a secret in it shows in no process list; its output shows each secret as ***.
  * Progress is reported as an "exec" phase (phase-start, node-phase-done, phase-end).
  */
 export async function exec(config: StackConfig, group: string, command: string | Cmd, options: ExecOptions = {}): Promise<ExecResult> {
@@ -50,8 +56,10 @@ export async function exec(config: StackConfig, group: string, command: string |
   if (options.timeoutMs !== undefined && !(Number.isInteger(options.timeoutMs) && options.timeoutMs > 0)) {
     throw new UsageError(`exec: timeoutMs must be a whole number of milliseconds above 0, got ${options.timeoutMs}`);
   }
+  const timeoutMs = options.timeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS;
+  const mask = (out: Buffer) => maskSecrets(out.toString('utf8'), cmd.secrets);
   return withOperation(stack, options, async (op) => {
-    const targets = (await op.listNodes()).filter((n) => n.group === group && n.state === 'running');
+    const targets = (await op.listNodes()).filter((n) => n.group === group);
     op.throwIfCancelled();
     const started = Date.now();
     op.emit({ type: 'phase-start', phase: 'exec', nodes: targets.map((n) => n.name) });
@@ -60,13 +68,15 @@ export async function exec(config: StackConfig, group: string, command: string |
       const base = { name: node.name, id: node.id, group: node.group, address: node.address };
       let result: ExecNodeResult;
       try {
-        const conn = await op.sessions.get(node);
-        const out = await conn.run(cmd.text, { ...(op.signal ? { signal: op.signal } : {}), ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}) });
-        result = { ...base, exitCode: out.exitCode, stdout: out.stdout.toString('utf8'), stderr: out.stderr.toString('utf8'), ok: out.exitCode === 0 };
+        if (node.state !== 'running') throw new ForkliftError(`node ${node.name}: not running (${node.state}); the command did not run there`, 'NOT_RUNNING', { node: node.name });
+        const out = await op.sessions.run(node, (conn) => conn.run(cmd.text, { ...(op.signal ? { signal: op.signal } : {}), timeoutMs }));
+        result = { ...base, exitCode: out.exitCode, stdout: mask(out.stdout), stderr: mask(out.stderr), ok: out.exitCode === 0 };
         if (!result.ok) result.error = { code: 'EXIT', message: `node ${node.name}: exit code ${out.exitCode}`, node: node.name, group: node.group, exitCode: out.exitCode };
       } catch (error) {
         if (!(error instanceof ForkliftError) || error instanceof CancelledError) throw error;
-        result = { ...base, exitCode: 255, stdout: '', stderr: '', ok: false, error: nodeFailure(node.name, error, { group: node.group }) };
+        if (error.code === 'TIMEOUT' || error.code === 'CONNECTION_LOST') op.sessions.drop(node.id);
+        const partial = error instanceof ConnectionLostError ? { stdout: mask(error.stdout), stderr: mask(error.stderr) } : { stdout: '', stderr: '' };
+        result = { ...base, exitCode: 255, ...partial, ok: false, error: nodeFailure(node.name, error, { group: node.group }) };
       }
       op.emit({ type: 'node-phase-done', phase: 'exec', node: node.name, ok: result.ok, changed: 0, ms: Date.now() - t0, ...(result.error ? { error: result.error } : {}) });
       return result;

@@ -35,9 +35,18 @@ async function liftIn(mode: ScriptMode, config: StackConfig, options: LiftOption
   if (options.groups?.length) pickGroups(stack.groups, options.groups);
   const phases = phasesToRun(stack, options.phases);
   return withOperation(stack, options, async (op) => {
-    const all = op.stackNodes((await op.listNodes()).filter((n) => n.state === 'running'));
+    const listed = op.stackNodes(await op.listNodes());
     const only = options.groups?.length ? new Set(options.groups) : undefined;
-    return runPhases(op, all, { bootstrap: false, phases, only, mode });
+    const result = await runPhases(op, listed.filter((n) => n.info.state === 'running'), { bootstrap: false, phases, only, mode });
+    // A node that is not running is not configured: it is reported, not silently left out.
+    const down = phases.length ? listed.filter((n) => n.info.state !== 'running' && (!only || only.has(n.group.name))) : [];
+    if (!down.length) return result;
+    const failed: NodeResult[] = down.map((n) => ({
+      name: n.info.name, id: n.info.id, group: n.info.group, address: n.info.address, ok: false, created: false, actions: [],
+      error: { code: 'NOT_RUNNING', message: `node ${n.info.name}: not running (${n.info.state}); no phase ran on it`, node: n.info.name, group: n.info.group },
+    }));
+    const nodes = [...result.nodes, ...failed].sort((a, b) => a.group.localeCompare(b.group) || a.name.localeCompare(b.name));
+    return { ...result, ok: false, nodes };
   }, mode === 'apply' ? 'lift' : undefined);
 }
 

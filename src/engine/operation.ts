@@ -61,10 +61,12 @@ export class Operation {
     private readonly options: OperationOptions,
     private readonly ownsProvider: boolean,
   ) {
-    this.sessions = new Sessions(options.transport ?? sshTransport, {
-      timeoutMs: options.connectTimeoutMs ?? 30_000,
-      ...(options.signal ? { signal: options.signal } : {}),
-    });
+    const pin = provider.pinHostKey?.bind(provider);
+    this.sessions = new Sessions(
+      options.transport ?? sshTransport,
+      { timeoutMs: options.connectTimeoutMs ?? 30_000, ...(options.signal ? { signal: options.signal } : {}) },
+      pin && ((node, key) => pin(node, key, options.signal)),
+    );
   }
 
   static async open(config: StackConfig, options: OperationOptions = {}): Promise<Operation> {

@@ -2,7 +2,10 @@
 // A failing node stops only itself; the phase ends when every node is done (a barrier).
 import type { Target } from '../actions/types.ts';
 import { ActionError, ForkliftError, nodeFailure, type Failure } from '../errors.ts';
-import { parseRecords, type ScriptMode } from '../shell/script.ts';
+import { CANNOT_START, parseRecords, type ScriptMode } from '../shell/script.ts';
+import { maskSecrets } from '../shell/sh.ts';
+import { ConnectionLostError } from '../transport/errors.ts';
+import type { RunOutput } from '../transport/types.ts';
 import type { NodeRef, PlanContext, PlanItem } from '../spec/plan.ts';
 import { tail } from '../text.ts';
 import { mapLimit } from './limit.ts';
@@ -77,37 +80,51 @@ async function runOnNode(op: Operation, run: PhaseRun, node: StackNode, ctx: Pla
   op.throwIfCancelled();
   const { script, actions } = await buildPhaseScript(run.planFor(node), ctx, targetOf(node), run.mode);
   if (actions.length === 0) return { ok: true, actions: [] };
-  const conn = await op.sessions.get(node.info);
   const where = { node: node.info.name, group: node.info.group, phase: run.phase };
-  let out;
+  // What the node prints back may hold a secret's value (a config shown by a failing check): masked.
+  const mask = (text: string) => maskSecrets(text, script.secrets);
+  const results = (stdout: Buffer): NodeActionResult[] =>
+    parseRecords(stdout).records.map((r) => ({
+      phase: run.phase,
+      name: actions[r.index]?.label ?? `#${r.index}`,
+      status: r.status,
+      changed: r.status === 'changed' || r.status === 'would-change',
+      exitCode: r.exitCode,
+      stdout: mask(r.stdout),
+      stderr: mask(r.stderr),
+    }));
+  let out: RunOutput;
   try {
-    out = await conn.runScript(script.text, { ...(op.signal ? { signal: op.signal } : {}), timeoutMs: op.scriptTimeoutMs });
+    out = await op.sessions.run(node.info, (conn) => conn.runScript(script.text, { ...(op.signal ? { signal: op.signal } : {}), timeoutMs: op.scriptTimeoutMs }));
   } catch (error) {
+    if (error instanceof ConnectionLostError) {
+      op.sessions.drop(node.info.id);
+      const done = results(error.stdout);
+      const next = actions[done.length]?.label;
+      const message = `node ${node.info.name} (${error.details.host}:${error.details.port}): connection lost during phase ${run.phase}${next ? `, in action "${next}"` : ''}; the script may have partly run`;
+      return { ok: false, actions: done, error: { ...nodeFailure(node.info.name, error, where), message } };
+    }
     if (!(error instanceof ForkliftError) || error.code !== 'TIMEOUT') throw error;
     op.sessions.drop(node.info.id);
     const message = `node ${node.info.name}: phase ${run.phase} still running after ${op.scriptTimeoutMs / 1000} s; stopped it`;
     return { ok: false, actions: [], error: { code: 'TIMEOUT', message, ...where } };
   }
-  const { records } = parseRecords(out.stdout);
-  const results: NodeActionResult[] = records.map((r) => ({
-    phase: run.phase,
-    name: actions[r.index]?.label ?? `#${r.index}`,
-    status: r.status,
-    changed: r.status === 'changed' || r.status === 'would-change',
-    exitCode: r.exitCode,
-    stdout: r.stdout,
-    stderr: r.stderr,
-  }));
-  const failed = results.find((r) => r.status === 'failed');
+  const done = results(out.stdout);
+  const stderr = mask(out.stderr.toString());
+  const failed = done.find((r) => r.status === 'failed');
   if (failed) {
     const error = new ActionError({ ...where, action: failed.name, exitCode: failed.exitCode, stderrTail: tail(failed.stderr || failed.stdout) });
-    return { ok: false, actions: results, error: error.toJSON() };
+    return { ok: false, actions: done, error: error.toJSON() };
   }
-  if (out.exitCode !== 0 || records.length !== actions.length) {
-    // The script itself died outside any action (killed, out of disk, no /tmp).
-    const next = actions[records.length]?.label ?? 'script';
-    const error = new ActionError({ ...where, action: next, exitCode: out.exitCode, stderrTail: tail(out.stderr.toString()) });
-    return { ok: false, actions: results, error: error.toJSON() };
+  if (out.exitCode === CANNOT_START && done.length === 0) {
+    const message = `node ${node.info.name}: phase ${run.phase} could not start on the node: ${tail(stderr) || `exit code ${out.exitCode}`}`;
+    return { ok: false, actions: [], error: { code: 'SCRIPT', message, ...where, exitCode: out.exitCode, stderrTail: tail(stderr) } };
   }
-  return { ok: true, actions: results };
+  if (out.exitCode !== 0 || done.length !== actions.length) {
+    // The script itself died outside any action (killed, out of disk).
+    const next = actions[done.length]?.label ?? 'script';
+    const error = new ActionError({ ...where, action: next, exitCode: out.exitCode, stderrTail: tail(stderr) });
+    return { ok: false, actions: done, error: error.toJSON() };
+  }
+  return { ok: true, actions: done };
 }

@@ -11,6 +11,8 @@ export const TAG = {
   bootstrapped: 'forklift-bootstrapped',
   /** The image a provider made the node from, e.g. "debian-12" (the provider's own record). */
   image: 'forklift-image',
+  /** The node's host key, pinned on first contact, where the provider keeps it in tags (CloudStack). */
+  hostKey: 'forklift-host-key',
 } as const;
 
 export type Tags = Record<string, string>;
@@ -60,6 +62,13 @@ export interface Provider {
   destroyNode(node: NodeInfo, signal?: AbortSignal): Promise<void>;
   /** Merge tags into the node's tags. */
   tagNode(node: NodeInfo, tags: Tags, signal?: AbortSignal): Promise<void>;
+  /**
+   * Record the host key ("type base64") a node presented on first contact, when its
+   * `ssh.hostKey` was unset, so that from then on its `ssh.hostKey` pins that key. Throws
+   * when the key must not be accepted (e.g. known as revoked). Providers that always know
+   * their nodes' keys (local: it made them) leave it out.
+   */
+  pinHostKey?(node: NodeInfo, key: string, signal?: AbortSignal): Promise<void>;
   /**
    * Check, before anything is created, that a group of `count` nodes of this spec can be
    * made (image exists, sizes fit, room for that many). Throws a ProviderError naming what

@@ -3,7 +3,7 @@
 // length-prefixed record of its status, exit code, stdout and stderr to the script's
 // stdout, so any bytes an action prints come back intact and attributed to it.
 import { createHash } from 'node:crypto';
-import { Cmd, lines, raw, sh } from './sh.ts';
+import { Cmd, lines, raw } from './sh.ts';
 
 export interface Block {
   label: string;
@@ -17,11 +17,27 @@ export type ScriptMode = 'apply' | 'check';
 
 export const RECORD_MARK = '@@forklift';
 
+/** The script's exit code when it could not start on the node (no room for its capture folder). */
+export const CANNOT_START = 97;
+
+// Actions' output is captured in a private folder (mktemp -d: 0700) in /tmp, or in /dev/shm
+// or /run when /tmp is full. The folder goes when the script ends, also when it is stopped
+// (TERM, HUP, INT) or its output is gone (PIPE).
 const PRELUDE = `set -u
 umask 022
 export LC_ALL=C DEBIAN_FRONTEND=noninteractive PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-fl_t=$(mktemp -d /tmp/forklift.XXXXXX) || exit 97
+fl_t=
+for fl_d in /tmp /dev/shm /run; do
+  fl_t=$(mktemp -d "$fl_d/forklift.XXXXXX" 2>/dev/null) || continue
+  if printf x 2>/dev/null >"$fl_t/w"; then break; fi
+  rm -rf "$fl_t"; fl_t=
+done
+if [ -z "$fl_t" ]; then echo 'forklift: no room for a temporary folder in /tmp, /dev/shm or /run' >&2; exit ${CANNOT_START}; fi
 trap 'rm -rf "$fl_t"' EXIT
+trap 'exit 129' HUP
+trap 'exit 130' INT
+trap 'exit 141' PIPE
+trap 'exit 143' TERM
 fl_begin() { : >"$fl_t/o"; : >"$fl_t/e"; }
 fl_report() {
   if [ -s "$fl_t/o" ] || [ -s "$fl_t/e" ]; then
@@ -87,9 +103,6 @@ export function renderScript(blocks: readonly Block[], mode: ScriptMode = 'apply
   const header = raw(`# forklift ${mode} script: ${blocks.length} action${blocks.length === 1 ? '' : 's'}`);
   return lines(header, raw(PRELUDE), raw(`fl_pending=${PENDING_DIR}`), ...blocks.map((b, i) => renderBlock(b, i, mode, notify[i]!)), raw('exit 0'));
 }
-
-/** How the node runs a script it receives on stdin: saved first, so no command can read the script as its input. */
-export const RUN_FROM_STDIN = sh`f=$(mktemp /tmp/forklift-script.XXXXXX) && cat >"$f" && sh "$f"; rc=$?; rm -f "$f"; exit $rc`.text;
 
 export interface BlockRecord {
   index: number;

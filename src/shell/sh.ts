@@ -1,6 +1,7 @@
 // Shell commands as values: every interpolated value is quoted by construction.
 // A Cmd keeps two renderings: `text` runs on the node, `shown` is what logs, plans,
-// --json and errors may print (secrets masked as ***).
+// --json and errors may print (secrets masked as ***), and the secret values it was built
+// from, so that what the node prints back can be masked too.
 
 const SAFE = /^[A-Za-z0-9_@%+=:,./-]+$/;
 
@@ -25,6 +26,8 @@ export class Cmd {
   constructor(
     readonly text: string,
     readonly shown: string = text,
+    /** The values of the secrets in `text` (never shown; for masking the node's output). */
+    readonly secrets: readonly string[] = [],
   ) {}
   toString(): string {
     return this.shown;
@@ -71,7 +74,7 @@ export type ShValue = string | number | boolean | Cmd | Secret | readonly ShValu
 
 function render(value: ShValue): Cmd {
   if (value instanceof Cmd) return value;
-  if (value instanceof Secret) return new Cmd(quote(value.value), '***');
+  if (value instanceof Secret) return new Cmd(quote(value.value), '***', [value.value]);
   if (Array.isArray(value)) return join(value.map(render), ' ');
   return new Cmd(quote(String(value)));
 }
@@ -80,17 +83,39 @@ function render(value: ShValue): Cmd {
 export function sh(strings: TemplateStringsArray, ...values: ShValue[]): Cmd {
   let text = strings[0] ?? '';
   let shown = text;
+  const secrets: string[] = [];
   values.forEach((value, i) => {
     const part = render(value);
     const literal = strings[i + 1] ?? '';
     text += part.text + literal;
     shown += part.shown + literal;
+    secrets.push(...part.secrets);
   });
-  return new Cmd(text, shown);
+  return new Cmd(text, shown, unique(secrets));
 }
 
 export function join(parts: readonly Cmd[], separator: string): Cmd {
-  return new Cmd(parts.map((p) => p.text).join(separator), parts.map((p) => p.shown).join(separator));
+  return new Cmd(parts.map((p) => p.text).join(separator), parts.map((p) => p.shown).join(separator), unique(parts.flatMap((p) => p.secrets)));
+}
+
+const unique = (values: readonly string[]) => (values.length ? [...new Set(values)] : values);
+
+/**
+ * `text` with every secret value shown as ***: the value itself, its quoted form (as a
+ * shell trace prints it) and each longer line of a multi-line value (a key, a certificate).
+ */
+export function maskSecrets(text: string, secrets: readonly string[]): string {
+  if (!text || !secrets.length) return text;
+  const forms = new Set<string>();
+  for (const s of secrets) {
+    if (!s) continue;
+    forms.add(s).add(quote(s));
+    for (const line of s.split('\n')) if (line.trim().length >= 8) forms.add(line);
+  }
+  // Longest first, so that a value is masked whole before any of its lines.
+  let out = text;
+  for (const form of [...forms].sort((a, b) => b.length - a.length)) out = out.split(form).join('***');
+  return out;
 }
 
 /** Join commands into one script body, one per line. */

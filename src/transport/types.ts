@@ -8,8 +8,15 @@ export interface SshEndpoint {
   user: string;
   /** PEM/OpenSSH private key text. Never logged. */
   privateKey: string;
-  /** Expected host key (OpenSSH "ssh-ed25519 AAAA..." public key line); when set, any other key is refused. */
+  /**
+   * The node's pinned host key: one or more lines, each an OpenSSH public key
+   * ("ssh-ed25519 AAAA...") or a key type and its fingerprint ("ssh-rsa SHA256:...").
+   * When set, any other key is refused, naming both fingerprints. When unset, the first
+   * key is taken and reported (Connection.hostKey) so that it can be recorded.
+   */
   hostKey?: string;
+  /** Where the pin is recorded ("~/.forklift/known_hosts:3", "VM tag forklift-host-key"), for messages. */
+  hostKeySource?: string;
 }
 
 /** What a connection is opened to: the node's name (for messages) and its endpoint. */
@@ -19,7 +26,7 @@ export interface ConnectTarget {
 }
 
 export interface ConnectOptions {
-  /** Give up connecting after this long, ms (default 30 s); refusals are retried until then. */
+  /** Give up connecting after this long, ms (default 30 s); refusals, unreachable hosts and silent ports are retried until then. */
   timeoutMs?: number;
   signal?: AbortSignal;
 }
@@ -39,9 +46,16 @@ export interface RunOutput {
 }
 
 export interface Connection {
-  /** Run a whole script (a phase): the transport delivers it so that no command reads it as input. */
+  /** The host key the node presented ("type base64"), where the transport has one. */
+  readonly hostKey?: string;
+  /**
+   * Run a whole script (a phase): the transport delivers it so that no command reads it as
+   * input, no process list shows it and no file holds it. Rejects with a DisconnectedError
+   * when the connection was gone before the script started, a ConnectionLostError when it
+   * was lost while the script ran (transport/errors.ts).
+   */
   runScript(script: string, options?: RunOptions): Promise<RunOutput>;
-  /** Run one command line with the node's shell. */
+  /** Run one command line with the node's shell (delivered as scripts are; `stdin` follows it). */
   run(command: string, options?: RunOptions): Promise<RunOutput>;
   close(): void;
 }

@@ -2,12 +2,17 @@
 // forklift's stack): converge bootstraps them once and configures them, tags live on the
 // hosts, and asking for more machines than listed is refused by name.
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import type { NodeListing, OperationResult } from '../../src/index.ts';
 import type { NodeInfo } from '../../src/providers/types.ts';
 import { forklift, stackDir } from './helpers.ts';
 import { localNodes, ssh, stackName } from './nodes.ts';
 
+// Host keys are recorded in a file of this test's own, not in ~/.forklift/known_hosts.
+const knownHosts = join(mkdtempSync(join(tmpdir(), 'fl-hosts-')), 'known_hosts');
 const machines = stackName('thm');
 const stack = stackName('thosts');
 let hosts: NodeInfo[] = [];
@@ -19,7 +24,7 @@ describe('hosts provider on existing machines', { concurrency: false }, () => {
     dir = stackDir(`import { defineConfig, file, groupSpec, plan } from 'forklift';
 export default defineConfig({
   stack: '${stack}',
-  provider: { name: 'hosts', hosts: [
+  provider: { name: 'hosts', knownHosts: '${knownHosts}', hosts: [
     ${hosts.map((h, i) => `{ host: '${h.address}', group: 'app', name: 'app-${i + 1}', privateKeyPath: '/var/lib/forklift/ssh/id_ed25519' }`).join(',\n    ')},
   ] },
   groups: [groupSpec('app', { phases: {
@@ -42,6 +47,8 @@ export default defineConfig({
       assert.equal(ssh(h.address, 'cat /root/role').stdout, `app-${i + 1}\n`);
       assert.match(ssh(h.address, `cat /var/lib/forklift/tags/${stack}.json`).stdout, /"forklift-bootstrapped":"true"/);
     }
+    // Each host's key was recorded on first contact, as OpenSSH would record it.
+    assert.deepEqual(readFileSync(knownHosts, 'utf8').split('\n').filter(Boolean).map((l) => l.split(' ')[0]).sort(), hosts.map((h) => h.address).sort());
     const listed = JSON.parse((await forklift(['nodes', '--json'], dir)).stdout) as NodeListing[];
     assert.deepEqual(listed.map((n) => [n.name, n.group, n.tags['forklift-bootstrapped']]), [['app-1', 'app', 'true'], ['app-2', 'app', 'true']]);
     // The OS is read on the host itself, not assumed.

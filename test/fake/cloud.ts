@@ -2,10 +2,12 @@
 // whose hosts read the phase scripts they are sent. A host answers each action's block the
 // way a real node would the first time and the second time: changed once, then ok (in a
 // check, would-change), handlers when a trigger changed. No root, no LXC, no network.
-// Faults that cannot be caused on demand on a real node are switches on a host.
+// Faults that cannot be caused on demand on a real node are switches on a host (down,
+// failing, dropped or lost connections, a presented host key).
 import { createHash } from 'node:crypto';
 import { CancelledError, ForkliftError, TransportError } from '../../src/errors.ts';
 import type { NodeInfo, NodeOs, Provider, Tags } from '../../src/providers/types.ts';
+import { ConnectionLostError, DisconnectedError, type Endpoint } from '../../src/transport/errors.ts';
 import type { ConnectTarget, Connection, RunOptions, RunOutput, Transport } from '../../src/transport/types.ts';
 
 export interface FakeHost {
@@ -14,6 +16,8 @@ export interface FakeHost {
   readonly scripts: string[];
   /** Commands run with `run` (exec). */
   readonly commands: string[];
+  /** The time limit each command and script was given (ms), in order. */
+  readonly limits: Array<number | undefined>;
   /** Blocks (by content) already applied: their next run reports ok. */
   readonly applied: Set<string>;
   connections: number;
@@ -23,6 +27,12 @@ export interface FakeHost {
   failing?: { label: string; stderr: string };
   /** Answer `run` commands: exit code and stdout. */
   answer?: (command: string) => { exitCode: number; stdout: string };
+  /** The host key it presents ("type base64"); a connection pinned to another key is refused. */
+  hostKey?: string;
+  /** Drop every open connection, as sshd killed between phases: their next command finds them gone. */
+  dropConnections(): void;
+  /** Lose the connection while the next script runs, after this many of its actions reported. */
+  loseMidScript?: number;
 }
 
 export interface FakeCloud {
@@ -34,6 +44,8 @@ export interface FakeCloud {
   host(name: string): FakeHost;
   created: number;
   destroyed: number;
+  /** Host keys recorded through Provider.pinHostKey. */
+  pins: number;
 }
 
 const DEBIAN: NodeOs = { family: 'debian', version: '12' };
@@ -46,6 +58,7 @@ export function fakeCloud(options: { os?: NodeOs } = {}): FakeCloud {
     hosts,
     created: 0,
     destroyed: 0,
+    pins: 0,
     host(name) {
       const node = [...nodes.values()].find((n) => n.name === name);
       if (!node) throw new Error(`fake cloud: no node ${name}`);
@@ -70,7 +83,7 @@ export function fakeCloud(options: { os?: NodeOs } = {}): FakeCloud {
           ssh: { host: address, port: 22, user: 'root', privateKey: 'fake' },
         };
         nodes.set(node.id, node);
-        hosts.set(address, { address, scripts: [], commands: [], applied: new Set(), connections: 0, down: false });
+        hosts.set(address, newHost(address));
         cloud.created++;
         return { ...node, tags: { ...node.tags } };
       },
@@ -83,32 +96,78 @@ export function fakeCloud(options: { os?: NodeOs } = {}): FakeCloud {
         if (!stored) throw new ForkliftError(`fake: node ${node.name} does not exist`, 'PROVIDER');
         Object.assign(stored.tags, tags);
       },
+      async pinHostKey(node, key) {
+        const stored = nodes.get(node.id);
+        if (!stored) throw new ForkliftError(`fake: node ${node.name} does not exist`, 'PROVIDER');
+        cloud.pins++;
+        stored.ssh = { ...stored.ssh, hostKey: key };
+      },
     },
     transport: {
       name: 'fake',
       async connect(target: ConnectTarget) {
         const host = hosts.get(target.ssh.host);
         if (!host || host.down) throw new TransportError(target.name, target.ssh.host, 'connect ECONNREFUSED');
+        if (target.ssh.hostKey && host.hostKey && target.ssh.hostKey !== host.hostKey) {
+          throw new TransportError(target.name, target.ssh.host, 'host key changed', 'HOST_KEY', { port: target.ssh.port });
+        }
         host.connections++;
-        return new FakeConnection(host);
+        return new FakeConnection(host, { node: target.name, host: target.ssh.host, port: target.ssh.port });
       },
     },
   };
   return cloud;
 }
 
+function newHost(address: string): FakeHost {
+  const host: FakeHost = {
+    address, scripts: [], commands: [], limits: [], applied: new Set(), connections: 0, down: false,
+    dropConnections: () => void (generations.set(host, (generations.get(host) ?? 0) + 1)),
+  };
+  return host;
+}
+
+/** How many times each host dropped its connections; a connection opened before the last drop is gone. */
+const generations = new WeakMap<FakeHost, number>();
+
 class FakeConnection implements Connection {
-  constructor(private readonly host: FakeHost) {}
+  private readonly generation: number;
+  readonly hostKey: string | undefined;
+
+  constructor(
+    private readonly host: FakeHost,
+    private readonly at: Endpoint,
+  ) {
+    this.generation = generations.get(host) ?? 0;
+    this.hostKey = host.hostKey;
+  }
+
+  private check(): void {
+    if ((generations.get(this.host) ?? 0) !== this.generation) throw new DisconnectedError(this.at, 'Not connected');
+  }
 
   async runScript(script: string, options: RunOptions = {}): Promise<RunOutput> {
     if (options.signal?.aborted) throw new CancelledError();
+    this.check();
     this.host.scripts.push(script);
-    return { exitCode: 0, stdout: Buffer.from(answerScript(this.host, script)), stderr: Buffer.alloc(0) };
+    this.host.limits.push(options.timeoutMs);
+    let stdout = answerScript(this.host, script);
+    if (this.host.loseMidScript !== undefined) {
+      const keep = this.host.loseMidScript;
+      delete this.host.loseMidScript;
+      this.host.dropConnections();
+      const marks = [...stdout.matchAll(/\n@@forklift /g)];
+      stdout = stdout.slice(0, marks[keep]?.index ?? stdout.length);
+      throw new ConnectionLostError(this.at, Buffer.from(stdout), Buffer.alloc(0));
+    }
+    return { exitCode: 0, stdout: Buffer.from(stdout), stderr: Buffer.alloc(0) };
   }
 
   async run(command: string, options: RunOptions = {}): Promise<RunOutput> {
     if (options.signal?.aborted) throw new CancelledError();
+    this.check();
     this.host.commands.push(command);
+    this.host.limits.push(options.timeoutMs);
     const { exitCode, stdout } = this.host.answer?.(command) ?? { exitCode: 0, stdout: '' };
     return { exitCode, stdout: Buffer.from(stdout), stderr: Buffer.alloc(0) };
   }

@@ -102,7 +102,7 @@ describe('packages in a phase', () => {
       ordered.map((a) => a.label),
       ['packages nginx curl tree', 'file /etc/app.conf'],
     );
-    assert.equal(script.shown.match(/apt-get install/g)?.length, 1);
+    assert.equal(script.shown.match(/^fl_apt install /gm)?.length, 1);
     assert.match(script.shown, /for p in nginx curl tree; do/);
     assert.match(script.shown, /^# 0: packages nginx curl tree$/m);
     assert.match(script.shown, /^# 1: file \/etc\/app\.conf$/m);

@@ -5,7 +5,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { parseRecords, renderScript, RUN_FROM_STDIN, type Block, type ScriptMode } from '../../src/shell/script.ts';
+import { parseRecords, renderScript, type Block, type ScriptMode } from '../../src/shell/script.ts';
+import { framed, remoteCommand } from '../../src/transport/remote.ts';
 import { raw, sh } from '../../src/shell/sh.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'fl-script-'));
@@ -15,7 +16,7 @@ const at = (name: string) => join(dir, name);
 process.env.FORKLIFT_PENDING = at('pending');
 
 function run(blocks: Block[], mode: ScriptMode = 'apply') {
-  const out = spawnSync('sh', ['-c', RUN_FROM_STDIN], { input: renderScript(blocks, mode).text });
+  const out = spawnSync('sh', ['-c', remoteCommand('5c0175')], { input: framed(renderScript(blocks, mode).text) });
   return { exitCode: out.status, ...parseRecords(out.stdout), stderr: out.stderr.toString() };
 }
 

@@ -12,7 +12,8 @@ import fc from 'fast-check';
 import { absent, directory, execChecked, file, symlink } from '../../src/actions/index.ts';
 import { planContext } from '../../src/engine/phase.ts';
 import { buildPhaseScript } from '../../src/engine/script.ts';
-import { parseRecords, RUN_FROM_STDIN } from '../../src/shell/script.ts';
+import { parseRecords } from '../../src/shell/script.ts';
+import { framed, remoteCommand } from '../../src/transport/remote.ts';
 import { quote, raw, secret, sh, type Cmd } from '../../src/shell/sh.ts';
 import { plan } from '../../src/spec/plan.ts';
 
@@ -93,7 +94,7 @@ describe('file action on this host, hostile content', () => {
 
   async function runFile(path: string, content: string, mode: string) {
     const { script } = await buildPhaseScript(plan(file(path, { content, mode })), planContext('s', 'configure', ref, [ref]), target);
-    const out = spawnSync('sh', ['-c', RUN_FROM_STDIN], { input: script.text });
+    const out = spawnSync('sh', ['-c', remoteCommand('5c0175')], { input: framed(script.text) });
     assert.equal(out.status, 0, out.stderr.toString());
     const { records, rest } = parseRecords(out.stdout);
     assert.equal(records.length, 1, `records: ${JSON.stringify(records)} rest: ${rest}`);
@@ -158,7 +159,7 @@ describe('hostile paths through every path-taking action, run on this host', () 
 
   async function run(item: Parameters<typeof plan>[0]) {
     const { script } = await buildPhaseScript(plan(item), planContext('s', 'configure', ref, [ref]), target);
-    const out = spawnSync('sh', ['-c', RUN_FROM_STDIN], { input: script.text });
+    const out = spawnSync('sh', ['-c', remoteCommand('5c0175')], { input: framed(script.text) });
     assert.equal(out.status, 0, out.stderr.toString() + out.stdout.toString());
     return parseRecords(out.stdout).records.map((r) => r.status);
   }

@@ -11,7 +11,7 @@ export function execCommand(): Command {
     .argument('<group>', 'the group whose nodes run the command')
     .argument('<command...>', 'the command, after -- (run by the node\'s shell, words joined by spaces)')
     .addOption(stackFileOption())
-    .option('--timeout <seconds>', "stop a node's command after this many seconds (the node fails)", secondsAsMs)
+    .option('--timeout <seconds>', "stop a node's command after this many seconds (the node fails; default 600)", secondsAsMs)
     .option('--json', 'print per-node results as JSON')
     .action(async (group: string, words: string[], flags: CommonFlags & { timeout?: number }) => {
       // Output is per node lines, so no progress lines in between.

@@ -23,28 +23,43 @@ export function keyPairName(stack: string): string {
 
 /** Read the stack's key, generating it (ed25519, no passphrase) on first use. */
 export async function localStackKey(keyDir: string, stack: string): Promise<StackKey> {
-  if (!/^[A-Za-z0-9._-]+$/.test(stack)) throw new ProviderError('cloudstack', `stack name ${JSON.stringify(stack)} cannot name a key file`);
-  const key = await ensureKey('cloudstack', join(keyDir, stack), keyPairName(stack));
+  const key = await ensureKey('cloudstack', stackKeyFile(keyDir, stack), keyPairName(stack));
   return { name: keyPairName(stack), ...key };
 }
 
-/** Register the key pair once; if the cloud holds another key under the name, replace it (new VMs get ours). */
-export async function registerKey(client: CloudStackClient, key: StackKey, log: (m: string) => void): Promise<void> {
-  const existing = await client.list<{ name: string; fingerprint: string }>('listSSHKeyPairs', { name: key.name });
+export function stackKeyFile(keyDir: string, stack: string): string {
+  if (!/^[A-Za-z0-9._-]+$/.test(stack)) throw new ProviderError('cloudstack', `stack name ${JSON.stringify(stack)} cannot name a key file`);
+  return join(keyDir, stack);
+}
+
+/**
+ * Register the stack's key pair once. A key pair of that name that holds another key was
+ * registered from another machine (or with a key since lost): it is never replaced, since
+ * the VMs that machine makes would then get a key it does not hold. Refused, naming both keys.
+ */
+export async function registerKey(client: CloudStackClient, key: StackKey, keyFile: string): Promise<void> {
   const ours = md5Fingerprint(key.publicKey);
-  const found = existing.find((k) => k.name === key.name);
-  if (found && found.fingerprint === ours) return;
-  if (found) {
-    log(`cloudstack: key pair ${key.name} on the cloud differs from the local key; registering the local one (VMs made with the old key keep it)`);
-    await client.call('deleteSSHKeyPair', { name: key.name }, { idempotent: true });
-  }
+  const theirs = async () => (await client.list<{ name: string; fingerprint: string }>('listSSHKeyPairs', { name: key.name })).find((k) => k.name === key.name);
+  const found = await theirs();
+  if (found && found.fingerprint !== ours) throw keyPairTaken(key, found.fingerprint, ours, keyFile);
+  if (found) return;
   try {
     await client.call('registerSSHKeyPair', { name: key.name, publickey: key.publicKey });
   } catch (err) {
     // A lost answer or a racing process may have registered it already: fine if it is our key.
-    const now = await client.list<{ name: string; fingerprint: string }>('listSSHKeyPairs', { name: key.name });
-    if (!now.some((k) => k.name === key.name && k.fingerprint === ours)) throw err;
+    const now = await theirs();
+    if (now && now.fingerprint !== ours) throw keyPairTaken(key, now.fingerprint, ours, keyFile);
+    if (!now) throw err;
   }
+}
+
+function keyPairTaken(key: StackKey, theirs: string, ours: string, keyFile: string): ProviderError {
+  return new ProviderError(
+    'cloudstack',
+    `key pair ${key.name} on the cloud holds another key (MD5 ${theirs}) than this machine's ${keyFile} (MD5 ${ours}); ` +
+      `it was registered from another machine, whose nodes have that key. Copy that machine's ${keyFile} and ${keyFile}.pub here; ` +
+      `or, if that key is lost, delete the key pair on the cloud (deleteSSHKeyPair name=${key.name}) and run again`,
+  );
 }
 
 export function md5Fingerprint(publicKey: string): string {

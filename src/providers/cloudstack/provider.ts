@@ -9,11 +9,12 @@ import { CloudStackClient, sleep } from './client.ts';
 import { Cloud, displayName, type Catalog } from './cloud.ts';
 import { breakLock, lockStack } from './lock.ts';
 import { CloudStackError } from './errors.ts';
-import { defaultKeyDir, localStackKey, registerKey, type StackKey } from './keys.ts';
+import { defaultKeyDir, localStackKey, registerKey, stackKeyFile, type StackKey } from './keys.ts';
 import { resolveOptions, type CloudStackProviderOptions } from './options.ts';
 import { ensureSecurityGroup } from './secgroup.ts';
 import { chooseDisk, chooseOffering, chooseTemplate, chooseZone, templateFamily, templateVersion, type Deployment, type Zone } from './select.ts';
-import { toNodeInfo, type Vm } from './vm.ts';
+import { toNodeInfo, vmTags, type Vm } from './vm.ts';
+import { shortPin } from '../../transport/hostkey.ts';
 
 /** Deploy attempts when the cloud has no capacity (533) or a deploy job fails. */
 const DEPLOY_ATTEMPTS = 4;
@@ -65,7 +66,7 @@ export function createProvider(input: CloudStackProviderOptions = {}, context: P
   const stackKey = (stack: string) =>
     once(`key:${stack}`, async (): Promise<StackKey> => {
       const key = await localStackKey(keyDir, stack);
-      await registerKey(client, key, log);
+      await registerKey(client, key, stackKeyFile(keyDir, stack));
       return key;
     });
 
@@ -176,6 +177,18 @@ export function createProvider(input: CloudStackProviderOptions = {}, context: P
 
     async tagNode(node, tags, signal) {
       await cloud.writeTags(node.id, tags, undefined, signal);
+    },
+
+    async pinHostKey(node, key, signal) {
+      // CloudStack tag values hold 255 characters: a longer key (RSA) is pinned by its fingerprint.
+      const pin = shortPin(key);
+      const vm = await cloud.vm(node.id, signal);
+      const have = vm ? vmTags(vm) : {};
+      const recorded = have[TAG.hostKey];
+      if (recorded !== undefined && recorded !== pin) {
+        throw new ProviderError('cloudstack', `VM ${node.name} (${node.id}): another host key was recorded for it meanwhile (tag ${TAG.hostKey}); refusing the key it offers`, { node: node.name });
+      }
+      await cloud.writeTags(node.id, { [TAG.hostKey]: pin }, have, signal);
     },
 
     async close() {},

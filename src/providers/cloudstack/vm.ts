@@ -35,8 +35,14 @@ export function toNodeInfo(vm: Vm, privateKey: string): NodeInfo {
     state: STATES[vm.state] ?? 'error',
     tags,
     os: imageOs(tags[TAG.image]),
-    ssh: { host: address, port: 22, user: 'root', privateKey },
+    ssh: { host: address, port: 22, user: 'root', privateKey, ...hostKeyPin(vm, tags) },
   };
+}
+
+/** The host key pinned on first contact, kept in the VM's own tags. */
+function hostKeyPin(vm: Vm, tags: Tags): { hostKey?: string; hostKeySource?: string } {
+  const hostKey = tags[TAG.hostKey];
+  return hostKey ? { hostKey, hostKeySource: `tag ${TAG.hostKey} of VM ${vm.name} (${vm.id})` } : {};
 }
 
 /** The OS recorded in the provider's own image tag ("debian-12", written at deploy from the template). */

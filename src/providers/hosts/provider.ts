@@ -1,7 +1,8 @@
 // The hosts provider: a fixed list of existing SSH hosts, each in a group. It cannot
 // create or remove machines; its tags live on each host, in
 // /var/lib/forklift/tags/<stack>.json, so the hosts remain the only record. The OS is
-// read from the host's os-release when its tags are read, in the same command.
+// read from the host's os-release when its tags are read, in the same command. Host keys
+// are pinned as the user's known_hosts records them, or on first contact (hostkeys.ts).
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { resolve } from 'node:path';
@@ -10,7 +11,10 @@ import { sh } from '../../shell/sh.ts';
 import { sshTransport } from '../../transport/ssh.ts';
 import type { Connection } from '../../transport/types.ts';
 import { TAG, type NodeInfo, type NodeOs, type Provider, type Tags } from '../types.ts';
+import { hostKeys } from './hostkeys.ts';
 import type { HostEntry, HostsProviderOptions } from './options.ts';
+
+const expandHome = (path: string) => (path === '~' || path.startsWith('~/') ? homedir() + path.slice(1) : path);
 
 const tagsPath = (stack: string) => `/var/lib/forklift/tags/${stack}.json`;
 const SEPARATOR = '--forklift-os--';
@@ -18,6 +22,9 @@ const SEPARATOR = '--forklift-os--';
 export function createProvider(options: HostsProviderOptions): Provider {
   const { hosts } = options;
   const fail = (message: string) => new ProviderError('hosts', message);
+  const known = hostKeys(options.knownHosts ? resolve(expandHome(options.knownHosts)) : undefined);
+  const pinFor = (h: HostEntry, port: number) =>
+    h.hostKey ? { hostKey: h.hostKey, hostKeySource: `the stack file (hostKey of host ${h.host})` } : known.pin(h.host, port);
 
   const describe = (stack: string, h: HostEntry): NodeInfo => {
     const keyPath = resolve(h.privateKeyPath ?? `${homedir()}/.ssh/id_ed25519`);
@@ -36,8 +43,14 @@ export function createProvider(options: HostsProviderOptions): Provider {
       state: 'running',
       tags: { [TAG.stack]: stack, [TAG.group]: h.group },
       os: { family: '', version: '' },
-      ssh: { host: h.host, port, user: h.user ?? 'root', privateKey },
+      ssh: { host: h.host, port, user: h.user ?? 'root', privateKey, ...pinFor(h, port) },
     };
+  };
+
+  /** First contact: record the key the host offered, and pin it from now on. */
+  const pinHostKey = (node: NodeInfo, key: string): NodeInfo => {
+    known.record(node.ssh.host, node.ssh.port, key);
+    return { ...node, ssh: { ...node.ssh, ...known.pin(node.ssh.host, node.ssh.port) } };
   };
 
   const withHost = async <R>(node: NodeInfo, fn: (c: Connection) => Promise<R>, signal?: AbortSignal): Promise<R> => {
@@ -54,7 +67,7 @@ export function createProvider(options: HostsProviderOptions): Provider {
     withHost(node, async (c) => {
       const out = await c.run(sh`cat ${tagsPath(stack)} 2>/dev/null || echo '{}'; echo ${SEPARATOR}; cat /etc/os-release 2>/dev/null`.text, signal ? { signal } : {});
       const [tagText = '', release = ''] = out.stdout.toString().split(`${SEPARATOR}\n`);
-      return { tags: parseTags(tagText), os: parseOsRelease(release) };
+      return { tags: parseTags(tagText), os: parseOsRelease(release), hostKey: c.hostKey };
     }, signal);
 
   const listed = (group: string) => hosts.filter((h) => h.group === group).length;
@@ -68,9 +81,18 @@ export function createProvider(options: HostsProviderOptions): Provider {
     async listNodes(stack, signal) {
       return Promise.all(
         hosts.map(async (h) => {
-          const node = describe(stack, h);
+          let node = describe(stack, h);
+          // A host that cannot be read (down, or its key refused) is listed as configured; reaching it fails by name.
           const stored = await readHost(node, stack, signal).catch(() => undefined);
-          return stored ? { ...node, os: stored.os, tags: { ...stored.tags, ...node.tags } } : node;
+          if (!stored) return node;
+          if (node.ssh.hostKey === undefined && stored.hostKey !== undefined) {
+            try {
+              node = pinHostKey(node, stored.hostKey);
+            } catch {
+              return node;
+            }
+          }
+          return { ...node, os: stored.os, tags: { ...stored.tags, ...node.tags } };
         }),
       );
     },
@@ -79,6 +101,9 @@ export function createProvider(options: HostsProviderOptions): Provider {
     },
     async destroyNode(node) {
       throw fail(`cannot remove machines: ${node.name} stays; take it out of the hosts list instead`);
+    },
+    async pinHostKey(node, key) {
+      pinHostKey(node, key);
     },
     async tagNode(node, tags, signal) {
       const stack = node.tags[TAG.stack] ?? '';

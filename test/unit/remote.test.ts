@@ -1,0 +1,54 @@
+// The node's side of a run, run by sh on this host: the command arrives on stdin and runs
+// from memory (never an argument, never a file), its own input follows it, and a command
+// cut short runs nothing at all.
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { framed, remoteCommand } from '../../src/transport/remote.ts';
+import { waitFor } from '../e2e/helpers.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'fl-remote-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+const at = (name: string) => join(dir, name);
+const TOKEN = '7e57';
+
+const run = (input: Buffer) => spawnSync('sh', ['-c', remoteCommand(TOKEN)], { input });
+
+describe('the node side of a run', () => {
+  test('runs the command with its exit code; what follows it on stdin is the command’s input', () => {
+    const r = run(framed('read -r line; echo "got $line"; exit 3', 'hello\n'));
+    assert.equal(r.status, 3);
+    assert.equal(r.stdout.toString(), 'got hello\n');
+    const bytes = Buffer.from([0, 1, 2, 255, 10]);
+    assert.deepEqual(run(framed('cat', bytes)).stdout, bytes);
+  });
+
+  test('a command cut short (a dropped connection) runs nothing of it', () => {
+    const whole = framed(`touch ${at('first')}\ntouch ${at('second')}`);
+    // Cut before the closing brace, or anywhere before it.
+    for (const cut of [whole.length - 2, whole.length - 12, Math.floor(whole.length / 2), 3]) {
+      const r = run(whole.subarray(0, cut));
+      assert.notEqual(r.status, 0);
+      assert.ok(!existsSync(at('first')) && !existsSync(at('second')), `a command cut at ${cut} of ${whole.length} bytes ran`);
+    }
+  });
+
+  test('no process shows the command in its arguments, and no file holds it', async () => {
+    const mark = `s3cr3t-${process.pid}`;
+    const child = spawn('sh', ['-c', remoteCommand(TOKEN)], { stdio: ['pipe', 'ignore', 'ignore'] });
+    child.stdin.end(framed(`touch ${at('running')}; sleep 2; : ${mark}; sleep 1`));
+    await waitFor('the command to run', () => (existsSync(at('running')) ? true : undefined));
+    const shown = readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
+      try {
+        return readFileSync(`/proc/${p}/cmdline`, 'latin1').includes(mark);
+      } catch {
+        return false;
+      }
+    });
+    assert.deepEqual(shown, [], 'a process shows the command');
+    await new Promise((done) => child.once('exit', done));
+  });
+});
