@@ -2,10 +2,12 @@
 // is { call: [constructor args...], target?, script } or { call, error }. The runner builds the
 // action with its public constructor, renders it for the target and compares what a user sees:
 // each step as `check:` / `apply:` in shown text (secrets as ***). `{"$secret": "..."}` in call
-// is secret("..."). An `error` case must throw a SpecError with exactly that message.
+// is secret("..."); `{"$fixture": "template/files/x"}` is the file: URL of that file under
+// test/fixtures/actions. An `error` case must throw a SpecError with exactly that message.
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, test } from 'node:test';
 import * as actions from '../../src/actions/index.ts';
 import type { Action, Step, Target } from '../../src/actions/index.ts';
@@ -24,6 +26,8 @@ const constructors: Record<string, (...args: never[]) => Action> = {
   user: actions.user,
   symlink: actions.symlink,
   absent: actions.absent,
+  absentPackages: actions.absentPackages,
+  aptRepository: actions.aptRepository,
 };
 
 const DEFAULT_TARGET: Target = { node: { name: 'web-1', group: 'web', address: '10.0.3.10' }, os: { family: 'debian', version: '12' } };
@@ -41,6 +45,7 @@ function decode(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(decode);
   if (value && typeof value === 'object') {
     if ('$secret' in value) return secret(String((value as { $secret: unknown }).$secret));
+    if ('$fixture' in value) return pathToFileURL(join(root, String((value as { $fixture: unknown }).$fixture)));
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, decode(v)]));
   }
   return value;
