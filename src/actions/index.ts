@@ -8,4 +8,5 @@ export { defineAction, action, type Action, type ActionDef, type ActionResult, t
 export { symlink, type SymlinkArgs } from './symlink.ts';
 export { absent, type AbsentArgs } from './absent.ts';
 export { absentPackages } from './package.ts';
+export { template, type TemplateOptions, type TemplateValue, type TemplateVars } from './template.ts';
 export { aptRepository, type AptRepositoryArgs, type AptRepositoryOptions } from './apt-repository.ts';

@@ -4,10 +4,11 @@
 // conditions) and written as an absolute URL, so a package is the same module instance
 // forklift itself uses. The result is written beside the stack file (so its
 // import.meta.url and relative URLs hold), imported, and removed, as Vite does for
-// vite.config.ts.
+// vite.config.ts. Each bundled file keeps its own import.meta.url, so a crate in a
+// subfolder finds its templates with `new URL('./x.liquid', import.meta.url)`.
 import { randomBytes } from 'node:crypto';
-import { rmSync, writeFileSync } from 'node:fs';
-import { basename, dirname, isAbsolute, join } from 'node:path';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, extname, isAbsolute, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build, type Plugin } from 'esbuild';
 
@@ -27,6 +28,26 @@ const packagesExternal: Plugin = {
   },
 };
 
+/** import.meta's file-location fields, per bundled file. */
+const OWN = { url: '__forklift_import_meta_url', filename: '__forklift_import_meta_filename', dirname: '__forklift_import_meta_dirname' };
+const LOADERS = { '.ts': 'ts', '.mts': 'ts', '.cts': 'ts', '.tsx': 'tsx', '.js': 'js', '.mjs': 'js', '.cjs': 'js', '.jsx': 'jsx' } as const;
+
+/** import.meta.url (and .filename, .dirname) of a bundled file are that file's, not the bundle's. */
+const ownImportMetaUrl: Plugin = {
+  name: 'forklift-own-import-meta-url',
+  setup(b) {
+    b.onLoad({ filter: /\.[cm]?[jt]sx?$/, namespace: 'file' }, (args) => {
+      const source = readFileSync(args.path, 'utf8');
+      if (!source.includes('import.meta')) return undefined;
+      // On the file's first line (after a #! line), so error line numbers stay the file's own.
+      const at = source.startsWith('#!') ? source.indexOf('\n') + 1 : 0;
+      const values = { url: pathToFileURL(args.path).href, filename: args.path, dirname: dirname(args.path) };
+      const own = `const ${Object.entries(OWN).map(([k, name]) => `${name} = ${JSON.stringify(values[k as keyof typeof values])}`).join(', ')};`;
+      return { contents: `${source.slice(0, at)}${own}${source.slice(at)}`, loader: LOADERS[extname(args.path) as keyof typeof LOADERS] ?? 'ts' };
+    });
+  },
+};
+
 export async function importTypeScript(path: string): Promise<Record<string, unknown>> {
   const result = await build({
     entryPoints: [path],
@@ -37,7 +58,8 @@ export async function importTypeScript(path: string): Promise<Record<string, unk
     conditions: ['import', 'node'],
     write: false,
     logLevel: 'silent',
-    plugins: [packagesExternal],
+    define: Object.fromEntries(Object.entries(OWN).map(([k, name]) => [`import.meta.${k}`, name])),
+    plugins: [packagesExternal, ownImportMetaUrl],
   });
   const temp = join(dirname(path), `.${basename(path)}.${process.pid}-${randomBytes(3).toString('hex')}.mjs`);
   writeFileSync(temp, result.outputFiles[0]!.contents);

@@ -27,6 +27,7 @@ const constructors: Record<string, (...args: never[]) => Action> = {
   symlink: actions.symlink,
   absent: actions.absent,
   absentPackages: actions.absentPackages,
+  template: actions.template,
   aptRepository: actions.aptRepository,
 };
 
