@@ -9,4 +9,5 @@ export { symlink, type SymlinkArgs } from './symlink.ts';
 export { absent, type AbsentArgs } from './absent.ts';
 export { absentPackages } from './package.ts';
 export { template, type TemplateOptions, type TemplateValue, type TemplateVars } from './template.ts';
+export { download, type DownloadArgs, type DownloadOptions } from './download.ts';
 export { aptRepository, type AptRepositoryArgs, type AptRepositoryOptions } from './apt-repository.ts';

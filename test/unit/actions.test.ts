@@ -28,6 +28,7 @@ const constructors: Record<string, (...args: never[]) => Action> = {
   absent: actions.absent,
   absentPackages: actions.absentPackages,
   template: actions.template,
+  download: actions.download,
   aptRepository: actions.aptRepository,
 };
 
