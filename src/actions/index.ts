@@ -11,3 +11,4 @@ export { absentPackages } from './package.ts';
 export { template, type TemplateOptions, type TemplateValue, type TemplateVars } from './template.ts';
 export { download, type DownloadArgs, type DownloadOptions } from './download.ts';
 export { aptRepository, type AptRepositoryArgs, type AptRepositoryOptions } from './apt-repository.ts';
+export { gitCheckout, type GitCheckoutArgs, type GitCheckoutOptions } from './git.ts';

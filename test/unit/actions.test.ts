@@ -30,6 +30,7 @@ const constructors: Record<string, (...args: never[]) => Action> = {
   template: actions.template,
   download: actions.download,
   aptRepository: actions.aptRepository,
+  gitCheckout: actions.gitCheckout,
 };
 
 const DEFAULT_TARGET: Target = { node: { name: 'web-1', group: 'web', address: '10.0.3.10' }, os: { family: 'debian', version: '12' } };
