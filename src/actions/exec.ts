@@ -23,6 +23,8 @@ const execSchema = z
 
 export const execAction = defineAction<ExecArgs>({
   kind: 'exec',
+  // A script may prepare what apt installs (a repository by hand, debconf answers).
+  barrier: true,
   render({ script, creates, unless }) {
     const checks = [creates !== undefined ? sh`[ -e ${creates} ]` : undefined, unless].filter((c): c is Cmd => c !== undefined);
     const check = checks.length

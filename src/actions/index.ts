@@ -7,3 +7,8 @@ export { user, type UserArgs, type UserOptions } from './user.ts';
 export { defineAction, action, type Action, type ActionDef, type ActionResult, type Step, type Target } from './types.ts';
 export { symlink, type SymlinkArgs } from './symlink.ts';
 export { absent, type AbsentArgs } from './absent.ts';
+export { absentPackages } from './package.ts';
+export { template, type TemplateOptions, type TemplateValue, type TemplateVars } from './template.ts';
+export { download, type DownloadArgs, type DownloadOptions } from './download.ts';
+export { aptRepository, type AptRepositoryArgs, type AptRepositoryOptions } from './apt-repository.ts';
+export { gitCheckout, type GitCheckoutArgs, type GitCheckoutOptions } from './git.ts';

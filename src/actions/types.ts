@@ -19,10 +19,16 @@ export interface ActionDef<A> {
   kind: string;
   render(args: A, target: Target): Step[];
   /**
-   * Fold every action of this kind in a phase into one, placed where the first stood
+   * Fold the actions of this kind in a phase into one, placed where the first stood
    * (Pallet aggregates package actions into one install): its arguments and its label.
+   * Only actions with no barrier between them fold together.
    */
   aggregate?(all: readonly A[]): { args: A; label: string };
+  /**
+   * Aggregated actions never fold across this one: it changes what they act on (an apt
+   * repository, a script that may add one). Those after it fold into a later action.
+   */
+  barrier?: boolean;
 }
 
 export interface Action<A = unknown> {

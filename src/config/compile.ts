@@ -4,9 +4,11 @@
 // conditions) and written as an absolute URL, so a package is the same module instance
 // forklift itself uses. The bundle is imported from memory (a data: URL), never written
 // to disk: a stack file may hold secrets, and a file beside it would be left behind by a
-// killed process. import.meta.url (and dirname, filename) are the stack file's own, and
-// stack traces name it.
-import { dirname, isAbsolute } from 'node:path';
+// killed process. Each bundled file keeps its own import.meta.url (and dirname, filename),
+// so a crate in a subfolder finds its templates with `new URL('./x.liquid', import.meta.url)`;
+// stack traces name the stack file.
+import { readFileSync } from 'node:fs';
+import { dirname, extname, isAbsolute } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build, type Plugin } from 'esbuild';
 
@@ -26,6 +28,26 @@ const packagesExternal: Plugin = {
   },
 };
 
+/** import.meta's file-location fields, per bundled file. */
+const OWN = { url: '__forklift_import_meta_url', filename: '__forklift_import_meta_filename', dirname: '__forklift_import_meta_dirname' };
+const LOADERS = { '.ts': 'ts', '.mts': 'ts', '.cts': 'ts', '.tsx': 'tsx', '.js': 'js', '.mjs': 'js', '.cjs': 'js', '.jsx': 'jsx' } as const;
+
+/** import.meta.url (and .filename, .dirname) of a bundled file are that file's, not the bundle's. */
+const ownImportMetaUrl: Plugin = {
+  name: 'forklift-own-import-meta-url',
+  setup(b) {
+    b.onLoad({ filter: /\.[cm]?[jt]sx?$/, namespace: 'file' }, (args) => {
+      const source = readFileSync(args.path, 'utf8');
+      if (!source.includes('import.meta')) return undefined;
+      // On the file's first line (after a #! line), so error line numbers stay the file's own.
+      const at = source.startsWith('#!') ? source.indexOf('\n') + 1 : 0;
+      const values = { url: pathToFileURL(args.path).href, filename: args.path, dirname: dirname(args.path) };
+      const own = `const ${Object.entries(OWN).map(([k, name]) => `${name} = ${JSON.stringify(values[k as keyof typeof values])}`).join(', ')};`;
+      return { contents: `${source.slice(0, at)}${own}${source.slice(at)}`, loader: LOADERS[extname(args.path) as keyof typeof LOADERS] ?? 'ts' };
+    });
+  },
+};
+
 export async function importTypeScript(path: string): Promise<Record<string, unknown>> {
   const url = pathToFileURL(path).href;
   const result = await build({
@@ -37,12 +59,8 @@ export async function importTypeScript(path: string): Promise<Record<string, unk
     conditions: ['import', 'node'],
     write: false,
     logLevel: 'silent',
-    plugins: [packagesExternal],
-    define: {
-      'import.meta.url': JSON.stringify(url),
-      'import.meta.filename': JSON.stringify(path),
-      'import.meta.dirname': JSON.stringify(dirname(path)),
-    },
+    define: Object.fromEntries(Object.entries(OWN).map(([k, name]) => [`import.meta.${k}`, name])),
+    plugins: [packagesExternal, ownImportMetaUrl],
     footer: { js: `//# sourceURL=${url}` },
   });
   const code = Buffer.from(result.outputFiles[0]!.contents).toString('base64');

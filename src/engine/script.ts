@@ -12,36 +12,53 @@ export interface PhaseScript {
   actions: Action[];
 }
 
-/** Fold actions whose kind aggregates (packages) into the first of their kind. */
+/**
+ * Fold actions whose kind aggregates (packages) into the first of their kind, within runs
+ * not separated by a barrier (an apt repository, a script): packages placed after
+ * aptRepository install from it, while a plan of several packages and other actions
+ * still makes one install.
+ */
 export function aggregate(actions: readonly Action[]): Action[] {
+  return fold(actions).actions;
+}
+
+interface Folded {
+  actions: Action[];
+  /** Where each planned action ended up: its index in `actions`. */
+  at: Map<Action, number>;
+}
+
+function fold(actions: readonly Action[]): Folded {
   const out: Action[] = [];
-  const firstOfKind = new Map<string, number>();
-  const collected = new Map<string, unknown[]>();
+  const at = new Map<Action, number>();
+  const runs: Array<{ index: number; members: Action[] }> = [];
+  let open = new Map<string, { index: number; members: Action[] }>();
   for (const a of actions) {
-    if (!a.def.aggregate) {
-      out.push(a);
+    if (a.def.barrier) open = new Map();
+    const run = a.def.aggregate ? open.get(a.kind) : undefined;
+    if (run) {
+      run.members.push(a);
+      if (!at.has(a)) at.set(a, run.index);
       continue;
     }
-    const list = collected.get(a.kind);
-    if (list) {
-      list.push(a.args);
-      continue;
+    if (a.def.aggregate) {
+      const started = { index: out.length, members: [a] };
+      open.set(a.kind, started);
+      runs.push(started);
     }
-    collected.set(a.kind, [a.args]);
-    firstOfKind.set(a.kind, out.length);
+    if (!at.has(a)) at.set(a, out.length);
     out.push(a);
   }
-  for (const [kind, index] of firstOfKind) {
+  for (const { index, members } of runs) {
+    if (members.length === 1) continue;
     const first = out[index]!;
-    const all = collected.get(kind)!;
-    if (all.length === 1) continue;
-    out[index] = { ...first, ...first.def.aggregate!(all) };
+    out[index] = { ...first, ...first.def.aggregate!(members.map((m) => m.args)) };
   }
-  return out;
+  return { actions: out, at };
 }
 
 export async function buildPhaseScript(item: PlanItem, ctx: PlanContext, target: Target, mode: ScriptMode = 'apply'): Promise<PhaseScript> {
-  const actions = aggregate(await planActions(item, ctx));
+  const { actions, at } = fold(await planActions(item, ctx));
   const blocks: Block[] = actions.map((a, i) => {
     let steps;
     try {
@@ -50,11 +67,11 @@ export async function buildPhaseScript(item: PlanItem, ctx: PlanContext, target:
       throw new SpecError(`node ${ctx.node.name}, phase ${ctx.phase}, action "${a.label}"`, (error as Error).message);
     }
     const onChangeOf = (a.onChangeOf ?? []).map((dep) => {
-      const at = actions.findIndex((x) => x === dep || (dep.def.aggregate && x.kind === dep.kind));
-      if (at < 0 || at >= i) {
+      const index = at.get(dep) ?? -1;
+      if (index < 0 || index >= i) {
         throw new SpecError(`node ${ctx.node.name}, phase ${ctx.phase}, action "${a.label}"`, `onChangeOf names "${dep.label}", which is not an earlier action of this phase`);
       }
-      return at;
+      return index;
     });
     return { label: a.label, steps, onChangeOf };
   });

@@ -2,10 +2,12 @@
 // is { call: [constructor args...], target?, script } or { call, error }. The runner builds the
 // action with its public constructor, renders it for the target and compares what a user sees:
 // each step as `check:` / `apply:` in shown text (secrets as ***). `{"$secret": "..."}` in call
-// is secret("..."). An `error` case must throw a SpecError with exactly that message.
+// is secret("..."); `{"$fixture": "template/files/x"}` is the file: URL of that file under
+// test/fixtures/actions. An `error` case must throw a SpecError with exactly that message.
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, test } from 'node:test';
 import * as actions from '../../src/actions/index.ts';
 import type { Action, Step, Target } from '../../src/actions/index.ts';
@@ -24,6 +26,11 @@ const constructors: Record<string, (...args: never[]) => Action> = {
   user: actions.user,
   symlink: actions.symlink,
   absent: actions.absent,
+  absentPackages: actions.absentPackages,
+  template: actions.template,
+  download: actions.download,
+  aptRepository: actions.aptRepository,
+  gitCheckout: actions.gitCheckout,
 };
 
 const DEFAULT_TARGET: Target = { node: { name: 'web-1', group: 'web', address: '10.0.3.10' }, os: { family: 'debian', version: '12' } };
@@ -41,6 +48,7 @@ function decode(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(decode);
   if (value && typeof value === 'object') {
     if ('$secret' in value) return secret(String((value as { $secret: unknown }).$secret));
+    if ('$fixture' in value) return pathToFileURL(join(root, String((value as { $fixture: unknown }).$fixture)));
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, decode(v)]));
   }
   return value;
@@ -58,6 +66,8 @@ function build(ctor: string, call: unknown[]): Action {
 }
 
 const folders = readdirSync(root).sort();
+/** FORKLIFT_UPDATE_FIXTURES=1 writes what each case renders now into its `script` (review the diff before committing). */
+const UPDATE = process.env.FORKLIFT_UPDATE_FIXTURES === '1';
 
 test('there is a fixture folder for every action constructor', () => {
   assert.deepEqual(folders, Object.keys(constructors).sort());
@@ -79,7 +89,8 @@ for (const ctor of folders) {
         }
         const a = build(ctor, fixture.call);
         const shown = showSteps(a.def.render(a.args, fixture.target ?? DEFAULT_TARGET));
-        assert.equal(shown, fixture.script);
+        if (UPDATE && shown !== fixture.script) writeFileSync(join(root, ctor, file), `${JSON.stringify({ ...fixture, script: shown }, null, 2)}\n`);
+        else assert.equal(shown, fixture.script);
         assert.ok(!/\$\{|undefined|\[object /.test(a.label), `label looks unrendered: ${a.label}`);
       });
     }
@@ -102,7 +113,7 @@ describe('packages in a phase', () => {
       ordered.map((a) => a.label),
       ['packages nginx curl tree', 'file /etc/app.conf'],
     );
-    assert.equal(script.shown.match(/^fl_apt install /gm)?.length, 1);
+    assert.equal(script.shown.match(/^fl_apt \$fl_install /gm)?.length, 1);
     assert.match(script.shown, /for p in nginx curl tree; do/);
     assert.match(script.shown, /^# 0: packages nginx curl tree$/m);
     assert.match(script.shown, /^# 1: file \/etc\/app\.conf$/m);
