@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { parseSpec } from '../validate.ts';
 import { lines, raw, sh, type Cmd } from '../shell/sh.ts';
-import { editStep, fail, type Edit } from './edit.ts';
+import { editStep, fail, MAX_EDIT_BYTES, type Edit } from './edit.ts';
 import { userName } from './user.ts';
 import { action, defineAction, type Action, type Step } from './types.ts';
 
@@ -62,6 +62,7 @@ const keysSchema = z
       seen.set(k.blob, i);
     });
     if (o.keys.length === 0 && !o.exclusive) ctx.addIssue({ code: 'custom', path: ['keys'], message: 'must name a key (an empty list is only for exclusive: no key may log in)' });
+    if (o.keys.join('\n').length > MAX_EDIT_BYTES) ctx.addIssue({ code: 'custom', path: ['keys'], message: `must be at most ${MAX_EDIT_BYTES} characters in all` });
     if (o.state === 'absent' && o.exclusive !== undefined) ctx.addIssue({ code: 'custom', path: ['exclusive'], message: 'only with state present' });
   });
 

@@ -6,29 +6,33 @@
 import { posix } from 'node:path';
 import { z } from 'zod';
 import { parseSpec } from '../validate.ts';
-import { raw, sh } from '../shell/sh.ts';
+import { lines, raw, Secret, sh } from '../shell/sh.ts';
 import { editStep, fail, MAX_EDIT_BYTES, type Edit } from './edit.ts';
 import { ere } from './ere.ts';
 import { action, defineAction, type Action } from './types.ts';
 
 export interface LineArgs {
   path: string;
-  line?: string;
+  line?: string | Secret;
   match?: string;
   state: 'present' | 'absent';
   create: boolean;
 }
 
-export const oneLine = z
+const oneLine = z
   .string()
   .min(1, 'must not be empty')
   .max(MAX_EDIT_BYTES, `must be at most ${MAX_EDIT_BYTES} characters`)
   .refine((s) => !/[\n\0]/.test(s), 'must be one line (no newline or NUL)');
+const secretLine = z.instanceof(Secret).superRefine((s, ctx) => {
+  const r = oneLine.safeParse(s.value);
+  if (!r.success) ctx.addIssue({ code: 'custom', message: r.error.issues[0]!.message });
+});
 
 const lineSchema = z
   .object({
-    /** The line, without its newline. */
-    line: oneLine.optional(),
+    /** The line, without its newline; secret(text) shows as ***. */
+    line: z.union([oneLine, secretLine]).optional(),
     /** Lines matching this POSIX extended regular expression are replaced (present) or removed (absent). */
     match: ere.optional(),
     state: z.enum(['present', 'absent']).optional(),
@@ -46,7 +50,7 @@ export type LineOptions = z.input<typeof lineSchema>;
 
 // Line numbers of the lines `match` selects come from grep (awk on Debian is mawk, whose
 // regular expressions lack {n,m}); lines equal to `line` are found by awk itself.
-const BEGIN = 'BEGIN { want = "" ENVIRON["FL_LINE"]; n = split(ENVIRON["FL_HITS"], h, "\\n"); for (i = 1; i <= n; i++) { sub(/:.*/, "", h[i]); hit[h[i] + 0] = 1 } }';
+const BEGIN = 'BEGIN { want = "" ENVIRON["FL_LINE"]; n = split(ENVIRON["FL_HITS"], h, "\\n"); for (i = 1; i <= n; i++) hit[h[i] + 0] = 1 }';
 const PROGRAMS = {
   present: `${BEGIN}\n(NR in hit) || $0 == want { if (!done) print want; done = 1; next }\n{ print }\nEND { if (!done) print want }`,
   absent: `${BEGIN}\n(NR in hit) || $0 == want { next }\n{ print }`,
@@ -64,7 +68,8 @@ export const lineAction = defineAction<LineArgs>({
     const program = state === 'present' ? PROGRAMS.present : line !== undefined ? PROGRAMS.absent : PROGRAMS.absentMatched;
     const edit: Edit = {
       locate: sh`fl_f=${path}`,
-      prepare: match !== undefined ? sh`fl_hits=$(grep -n -a -E -e ${match} -- "$fl_f") || [ $? -eq 1 ]` : undefined,
+      // grep's status is kept (2: an error), then only the numbers go on (awk's environment is small).
+      prepare: match !== undefined ? lines(sh`fl_hits=$(grep -n -a -E -e ${match} -- "$fl_f") || [ $? -eq 1 ]`, raw(`fl_hits=$(printf '%s\\n' "$fl_hits" | cut -d: -f1)`)) : undefined,
       program,
       env,
       ifMissing: state === 'absent' ? 'ok' : args.create ? sh`mkdir -p ${posix.dirname(path)} && : >"$fl_f"` : fail(`${path}: no such file (create: true makes it)`),
@@ -81,6 +86,7 @@ export function line(path: string, options: LineOptions): Action<LineArgs> {
   const args: LineArgs = { path: p, state, create: o.create ?? false };
   if (o.line !== undefined) args.line = o.line;
   if (o.match !== undefined) args.match = o.match;
-  const what = state === 'present' ? o.line : `absent ${o.match !== undefined ? `/${o.match}/` : o.line}`;
+  const shown = o.line instanceof Secret ? '***' : o.line;
+  const what = state === 'present' ? shown : `absent ${o.match !== undefined ? `/${o.match}/` : shown}`;
   return action(lineAction, `line ${p}: ${what}`, args);
 }
