@@ -2,12 +2,12 @@
 // authorized_key). A key is known by its base64 blob: a line with the same blob but other
 // options or comment is replaced by the line given. exclusive: the file holds exactly
 // these lines. absent: lines with these blobs are removed. ~/.ssh is 0700 and the file
-// 0600, both the user's; a symbolic link at either is refused (it could point the
-// write, as root, at another account's keys).
+// 0600, both the user's; a symbolic link at either is refused, and the file is written by
+// the user, never by root (a link could point root's write at another account's keys).
 import { z } from 'zod';
 import { parseSpec } from '../validate.ts';
 import { lines, raw, sh, type Cmd } from '../shell/sh.ts';
-import { editStep, fail, MAX_EDIT_BYTES, type Edit } from './edit.ts';
+import { fail, MAX_EDIT_BYTES } from './edit.ts';
 import { userName } from './user.ts';
 import { action, defineAction, type Action, type Step } from './types.ts';
 
@@ -86,27 +86,46 @@ function locate(user: string, absent: boolean): Cmd {
   );
 }
 
+// Inside ~/.ssh everything happens as the user (setpriv: no PAM session): the user owns the
+// folder, so as root any step by name there could be sent elsewhere by a link swapped in.
+// The awk program and the keys reach it in the environment; the script itself is fixed.
+const asUser = (user: string) => sh`setpriv ${`--reuid=${user}`} --regid="$(id -g ${user})" --init-groups --`;
+const CHECK = 'awk "$FL_PROG" "$1" | cmp -s - "$1"';
+const WRITE = [
+  'f=$1; n="$f.forklift-new"',
+  `trap 'rm -f "$n"' EXIT`,
+  'umask 077',
+  '[ -e "$f" ] || : >"$f"',
+  // Made afresh (noclobber): never a file or link left under its name.
+  'rm -f "$n"; set -C; awk "$FL_PROG" "$f" >"$n"; set +C',
+  'mv -f -- "$n" "$f"',
+].join('\n');
+
 export const authorizedKeysAction = defineAction<AuthorizedKeysArgs>({
   kind: 'authorizedKeys',
   render({ user, keys, exclusive, state }) {
-    const blobs = keys.map((k) => (keyBlob(k) as { blob: string }).blob);
+    const blobs = keys.map((k) => (keyBlob(k) as { blob: string }).blob).join('\n');
     const absent = state === 'absent';
-    const edit: Edit = {
-      locate: locate(user, absent),
-      program: exclusive ? PROGRAMS.exclusive : PROGRAMS[state],
-      env: exclusive ? { FL_TEXT: keys.map((k) => `${k}\n`).join('') } : absent ? { FL_BLOBS: blobs.join('\n') } : { FL_KEYS: keys.join('\n'), FL_BLOBS: blobs.join('\n') },
-      ifMissing: absent ? 'ok' : raw('(umask 077 && : >"$fl_f")'),
-    };
-    if (absent) return [editStep(edit)];
+    const env = exclusive
+      ? sh`FL_PROG=${PROGRAMS.exclusive} FL_TEXT=${keys.map((k) => `${k}\n`).join('')}`
+      : absent
+        ? sh`FL_PROG=${PROGRAMS.absent} FL_BLOBS=${blobs}`
+        : sh`FL_PROG=${PROGRAMS.present} FL_KEYS=${keys.join('\n')} FL_BLOBS=${blobs}`;
+    const here = locate(user, absent);
     const dir: Step = {
-      check: lines(locate(user, false), sh`[ -d "$fl_d" ] && [ "$(stat -c '%U %a' "$fl_d")" = ${`${user} 700`} ] && [ "$(stat -c %G "$fl_d")" = "$(id -gn ${user})" ]`),
-      apply: lines(locate(user, false), raw('mkdir -p -m 700 -- "$fl_d"'), sh`chown -h ${`${user}:`} -- "$fl_d"`, raw('chmod 700 -- "$fl_d"')),
+      check: lines(here, sh`[ -d "$fl_d" ] && [ "$(stat -c '%U %a' "$fl_d")" = ${`${user} 700`} ] && [ "$(stat -c %G "$fl_d")" = "$(id -gn ${user})" ]`),
+      // mkdir and chown -h never follow a link; chmod does, so the user runs it.
+      apply: lines(here, raw('mkdir -p -- "$fl_d"'), sh`chown -h ${`${user}:`} -- "$fl_d"`, sh`${asUser(user)} chmod 700 -- "$fl_d"`),
     };
     const mode: Step = {
-      check: lines(locate(user, false), sh`[ "$(stat -c '%U %a' "$fl_f")" = ${`${user} 600`} ]`),
-      apply: lines(locate(user, false), sh`chown -h ${`${user}:`} -- "$fl_f"`, raw('chmod 600 -- "$fl_f"')),
+      check: lines(here, sh`[ ! -e "$fl_f" ] || [ "$(stat -c '%U %a' "$fl_f")" = ${`${user} 600`} ]`),
+      apply: lines(here, sh`chown -h ${`${user}:`} -- "$fl_f"`, sh`${asUser(user)} chmod 600 -- "$fl_f"`),
     };
-    return [dir, editStep(edit), mode];
+    const edit: Step = {
+      check: lines(here, raw(absent ? '[ -e "$fl_f" ] || exit 0' : '[ -f "$fl_f" ]'), sh`${env} ${asUser(user)} sh -c ${CHECK} sh "$fl_f"`),
+      apply: lines(here, sh`${env} ${asUser(user)} sh -ec ${WRITE} sh "$fl_f"`),
+    };
+    return absent ? [mode, edit] : [dir, mode, edit];
   },
 });
 

@@ -43,9 +43,12 @@ export function editStep(edit: Edit): Step {
     raw('fl_n="$fl_r.forklift-new"'),
     raw(`trap 'rm -f "$fl_n"' EXIT`),
     edit.prepare,
-    raw('umask 077'),
+    // Made afresh (noclobber), never a file or link someone left under its name; chown -h
+    // does not follow one swapped in after.
+    raw('umask 077; rm -f "$fl_n"; set -C'),
     sh`${awk(edit, '"$fl_r"')} >"$fl_n"`,
-    raw('chown --reference="$fl_r" -- "$fl_n"'),
+    raw('set +C'),
+    raw('chown -h --reference="$fl_r" -- "$fl_n"'),
     raw('chmod --reference="$fl_r" -- "$fl_n"'),
     raw('mv -f -- "$fl_n" "$fl_r"'),
   );

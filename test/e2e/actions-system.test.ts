@@ -156,7 +156,11 @@ describe('the everyday system actions on a real node', { concurrency: false, tim
 
   test('a changed unit restarts the service; an exclusive key list shuts the old key out', async () => {
     const pid = on('systemctl show --property MainPID --value fl-sys');
+    // The user plants a link where the new file is written: the write must not follow it.
+    on('printf victim >/root/fl-victim; chmod 644 /root/fl-victim');
+    on('ln -s /root/fl-victim ~/.ssh/authorized_keys.forklift-new', { user: 'fl-deploy', key: first.key });
     assert.deepEqual(statuses(await lifted('change'), 'change'), all(change, 'changed'));
+    assert.equal(on('cat /root/fl-victim; stat -c "%U %a" /root/fl-victim; ls -A ~fl-deploy/.ssh'), 'victimroot 644\nauthorized_keys\n');
     assert.equal(on('systemctl show --property Description --value fl-sys; systemctl is-active fl-sys'), 'forklift e2e 2\nactive\n');
     assert.notEqual(on('systemctl show --property MainPID --value fl-sys'), pid);
     assert.equal(on('id -un', { user: 'fl-deploy', key: second.key }), 'fl-deploy\n');
