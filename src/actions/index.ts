@@ -12,3 +12,12 @@ export { template, type TemplateOptions, type TemplateValue, type TemplateVars }
 export { download, type DownloadArgs, type DownloadOptions } from './download.ts';
 export { aptRepository, type AptRepositoryArgs, type AptRepositoryOptions } from './apt-repository.ts';
 export { gitCheckout, type GitCheckoutArgs, type GitCheckoutOptions } from './git.ts';
+export { line, type LineArgs, type LineOptions } from './line.ts';
+export { block, type BlockArgs, type BlockOptions } from './block.ts';
+export { authorizedKeys, type AuthorizedKeysArgs, type AuthorizedKeysOptions } from './authorized-keys.ts';
+export { group, type GroupArgs, type GroupOptions } from './group.ts';
+export { sudoers, type SudoersArgs, type SudoersOptions } from './sudoers.ts';
+export { systemdUnit, type SystemdUnitArgs, type SystemdUnitOptions } from './systemd-unit.ts';
+export { cron, type CronArgs, type CronOptions } from './cron.ts';
+export { sysctl, type SysctlArgs, type SysctlOptions } from './sysctl.ts';
+export { hostname, type HostnameArgs, type HostnameOptions } from './hostname.ts';

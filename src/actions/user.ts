@@ -1,9 +1,11 @@
-// user: a local account with home, shell and supplementary groups.
+// user: a local account with home, shell and supplementary groups; or no such account.
 import { z } from 'zod';
 import { parseSpec } from '../validate.ts';
 import { sh } from '../shell/sh.ts';
 import { accountName } from './ownership.ts';
 import { action, defineAction, type Action, type Step } from './types.ts';
+
+const PRESENT_ONLY = ['home', 'shell', 'system', 'groups'] as const;
 
 const userSchema = z
   .object({
@@ -11,17 +13,28 @@ const userSchema = z
     shell: z.string().regex(/^\//, 'must be an absolute path').optional(),
     system: z.boolean().optional(),
     groups: z.array(accountName).optional(),
+    /** absent: the account is removed (its processes must have ended). */
+    state: z.enum(['present', 'absent']).optional(),
+    /** With state absent: remove its home directory and mail spool too (userdel --remove). */
+    removeHome: z.boolean().optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((o, ctx) => {
+    const absent = o.state === 'absent';
+    for (const key of PRESENT_ONLY) if (absent && o[key] !== undefined) ctx.addIssue({ code: 'custom', path: [key], message: 'only with state present' });
+    if (!absent && o.removeHome !== undefined) ctx.addIssue({ code: 'custom', path: ['removeHome'], message: 'only with state absent' });
+  });
 
 export type UserOptions = z.input<typeof userSchema>;
-export interface UserArgs extends UserOptions {
+export interface UserArgs extends Omit<UserOptions, 'state'> {
   name: string;
+  state?: 'absent';
 }
 
 export const userAction = defineAction<UserArgs>({
   kind: 'user',
-  render({ name, home, shell, system, groups }) {
+  render({ name, home, shell, system, groups, state, removeHome }) {
+    if (state === 'absent') return [{ check: sh`! id -u ${name} >/dev/null 2>&1`, apply: sh`userdel ${removeHome ? ['--remove', name] : [name]}` }];
     // A group of the same name may exist already (useradd refuses that by default): join it.
     const create = sh`useradd $(getent group ${name} >/dev/null && echo --gid ${name}) ${[
       ...(system ? ['--system'] : []),
@@ -44,9 +57,11 @@ export const userAction = defineAction<UserArgs>({
   },
 });
 
-const userName = z.string().regex(/^[a-z_][a-z0-9_-]*\$?$/, 'not a valid user name');
+export const userName = z.string().regex(/^[a-z_][a-z0-9_-]*\$?$/, 'not a valid user name');
 
 export function user(name: string, options: UserOptions = {}): Action<UserArgs> {
   const { name: n } = parseSpec(z.object({ name: userName }), { name }, 'user');
-  return action(userAction, `user ${n}`, { name: n, ...parseSpec(userSchema, options, `user ${n}`) });
+  const { state, ...o } = parseSpec(userSchema, options, `user ${n}`);
+  if (state === 'absent') return action(userAction, `user ${n} absent`, { name: n, state, ...o });
+  return action(userAction, `user ${n}`, { name: n, ...o });
 }

@@ -31,6 +31,15 @@ const constructors: Record<string, (...args: never[]) => Action> = {
   download: actions.download,
   aptRepository: actions.aptRepository,
   gitCheckout: actions.gitCheckout,
+  line: actions.line,
+  block: actions.block,
+  authorizedKeys: actions.authorizedKeys,
+  group: actions.group,
+  sudoers: actions.sudoers,
+  systemdUnit: actions.systemdUnit,
+  cron: actions.cron,
+  sysctl: actions.sysctl,
+  hostname: actions.hostname,
 };
 
 const DEFAULT_TARGET: Target = { node: { name: 'web-1', group: 'web', address: '10.0.3.10' }, os: { family: 'debian', version: '12' } };
