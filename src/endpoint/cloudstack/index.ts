@@ -6,3 +6,5 @@ export { loadCredentials, saveCredentials, type EndpointCredentials } from './cr
 export { faultsSchema, type Faults } from './faults.ts';
 export { localBackend, localNodeName, type IngressRule, type NodeBackend } from './backend.ts';
 export { EndpointError } from './errors.ts';
+export { MAX_BODY_BYTES } from './body.ts';
+export { MAX_EXPIRES_AHEAD_MS } from './auth.ts';
