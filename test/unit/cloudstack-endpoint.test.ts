@@ -9,26 +9,29 @@ import { CloudStackClient } from '../../src/providers/cloudstack/client.ts';
 import { CloudStackError } from '../../src/providers/cloudstack/errors.ts';
 import { encodeForm } from '../../src/providers/cloudstack/http.ts';
 import { signRequest } from '../../src/providers/cloudstack/sign.ts';
-import { startEndpoint, type Endpoint, type NodeBackend } from '../../src/endpoint/cloudstack/index.ts';
+import { startEndpoint, type Endpoint, type IngressRule, type NodeBackend } from '../../src/endpoint/cloudstack/index.ts';
 
 const KEY = 'test-key';
 const SECRET = 'test-secret+/=';
 const dir = mkdtempSync(join(tmpdir(), 'forklift-cs-'));
 const dataFile = join(dir, 'endpoint.json');
-const ports = new Map<string, number[]>();
+const ingress = new Map<string, IngressRule[]>();
+/** The TCP ports a fake node accepts from anywhere. */
+const ports = (vmId: string) =>
+  ingress.get(vmId)?.flatMap((r) => (r.protocol === 'tcp' && r.cidr === '0.0.0.0/0' ? [r.startPort] : [])).sort((a, b) => a - b);
 let created = 0;
 
 const fake: NodeBackend = {
   async create(vm) {
     created++;
-    ports.set(vm.id, vm.inboundPorts);
+    ingress.set(vm.id, vm.ingress);
     return { nodeId: `fake-${vm.id}`, address: `10.77.9.${created}` };
   },
   async destroy(vmId) {
-    ports.delete(vmId);
+    ingress.delete(vmId);
   },
-  async setInboundPorts(vmId, p) {
-    ports.set(vmId, p);
+  async setIngress(vmId, rules) {
+    ingress.set(vmId, rules);
   },
 };
 
@@ -112,7 +115,7 @@ test('VMs: tag filters select exactly, name is a substring match, security group
   const b = (await deploy('web-10')).virtualmachine;
   assert.equal(a.state, 'Running');
   assert.match(a.nic[0]!.ipaddress, /^10\.77\./);
-  assert.deepEqual(ports.get(a.id), [80]);
+  assert.deepEqual(ports(a.id), [80]);
   await client.job('createTags', { resourcetype: 'UserVm', resourceids: a.id, 'tags[0].key': 'stack', 'tags[0].value': 's1', 'tags[1].key': 'group', 'tags[1].value': 'web' });
   await client.job('createTags', { resourcetype: 'UserVm', resourceids: b.id, 'tags[0].key': 'stack', 'tags[0].value': 's2', 'tags[1].key': 'group', 'tags[1].value': 'web' });
   const byName = await client.list<{ name: string }>('listVirtualMachines', { name: 'web-1' });
@@ -121,10 +124,53 @@ test('VMs: tag filters select exactly, name is a substring match, security group
   assert.deepEqual(byTags.map((v) => v.id), [a.id]);
   await assert.rejects(client.job('createTags', { resourcetype: 'UserVm', resourceids: a.id, 'tags[0].key': 'stack', 'tags[0].value': 'x' }), /already exists/);
   await client.job('authorizeSecurityGroupIngress', { securitygroupid: sg.securitygroup.id, protocol: 'TCP', startport: '443', endport: '443' });
-  assert.deepEqual(ports.get(a.id), [80, 443]);
+  assert.deepEqual(ports(a.id), [80, 443]);
   await assert.rejects(deploy('web-1'), (e: CloudStackError) => e.status === 431);
   await client.job('destroyVirtualMachine', { id: b.id, expunge: 'true' });
-  assert.equal(ports.has(b.id), false);
+  assert.equal(ingress.has(b.id), false);
+});
+
+test('security group rules keep their CIDR, protocol, port range and ICMP type on the node; what cannot be enforced is refused', async () => {
+  const [zone] = await client.list<{ id: string }>('listZones');
+  const [template] = await client.list<{ id: string }>('listTemplates', { templatefilter: 'executable' });
+  const [offering] = await client.list<{ id: string }>('listServiceOfferings');
+  await client.call('createSecurityGroup', { name: 'rules-sg' });
+  const authorize = (rule: Record<string, string>) => client.job('authorizeSecurityGroupIngress', { securitygroupname: 'rules-sg', ...rule });
+  await authorize({ protocol: 'UDP', startport: '53', endport: '53', cidrlist: '10.0.0.0/8,192.168.1.0/24' });
+  await authorize({ protocol: 'TCP', startport: '1', endport: '65535', cidrlist: '10.77.0.1/32' });
+  await authorize({ protocol: 'ICMP', icmptype: '8', icmpcode: '0', cidrlist: '0.0.0.0/0' });
+  const vm = (await client.job<{ virtualmachine: { id: string } }>('deployVirtualMachine', {
+    zoneid: zone!.id, templateid: template!.id, serviceofferingid: offering!.id, name: 'rules', securitygroupnames: 'rules-sg',
+  })).virtualmachine;
+  assert.deepEqual(ingress.get(vm.id), [
+    { protocol: 'udp', cidr: '10.0.0.0/8', startPort: 53, endPort: 53 },
+    { protocol: 'udp', cidr: '192.168.1.0/24', startPort: 53, endPort: 53 },
+    { protocol: 'tcp', cidr: '10.77.0.1/32', startPort: 1, endPort: 65535 },
+    { protocol: 'icmp', cidr: '0.0.0.0/0', icmpType: 8, icmpCode: 0 },
+  ]);
+  await authorize({ protocol: 'ALL', cidrlist: '172.16.0.0/12' });
+  assert.deepEqual(ingress.get(vm.id)?.at(-1), { protocol: 'all', cidr: '172.16.0.0/12' });
+  const [group] = await client.list<{ ingressrule: Array<{ protocol: string }> }>('listSecurityGroups', { securitygroupname: 'rules-sg' });
+  const icmp = group!.ingressrule.find((r) => r.protocol === 'icmp') as { icmptype?: number; icmpcode?: number } | undefined;
+  assert.deepEqual([icmp?.icmptype, icmp?.icmpcode], [8, 0]);
+
+  const refused: Array<[Record<string, string>, RegExp]> = [
+    [{ protocol: 'TCP', startport: '80', cidrlist: '::/0' }, /IPv6 CIDR ::\/0 is not supported/],
+    [{ protocol: 'TCP', startport: '80', cidrlist: '10.0.0.0/33' }, /Invalid CIDR 10\.0\.0\.0\/33/],
+    [{ protocol: 'TCP', startport: '80', cidrlist: '0.0.0.0/0 -j ACCEPT' }, /Invalid CIDR/],
+    [{ protocol: 'TCP', startport: '80', cidrlist: '10.1.2.3' }, /Invalid CIDR 10\.1\.2\.3:/],
+    [{ protocol: 'GRE', cidrlist: '0.0.0.0/0' }, /Invalid protocol GRE: supported are TCP, UDP, ICMP and ALL/],
+    [{ protocol: 'TCP', startport: 'abc', cidrlist: '0.0.0.0/0' }, /Invalid port range abc/],
+    [{ protocol: 'UDP', startport: '90', endport: '80' }, /Invalid port range 90-80/],
+    [{ protocol: 'ICMP', icmpcode: '3' }, /ICMP code 3 needs an ICMP type/],
+    [{ protocol: 'ICMP', icmptype: '300' }, /Invalid ICMP type/],
+    [{ protocol: 'TCP', startport: '22', 'usersecuritygrouplist[0].account': 'admin', 'usersecuritygrouplist[0].group': 'web' }, /usersecuritygrouplist\) are not supported/],
+  ];
+  for (const [rule, message] of refused) {
+    await assert.rejects(authorize(rule), (e: CloudStackError) => e.status === 431 && message.test(e.errortext), JSON.stringify(rule));
+  }
+  assert.equal(ingress.get(vm.id)?.length, 5, 'a refused rule changes nothing on the node');
+  await client.job('destroyVirtualMachine', { id: vm.id, expunge: 'true' });
 });
 
 test('state survives a restart: VMs, tags, groups, key pairs and finished jobs', async () => {

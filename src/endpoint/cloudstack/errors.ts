@@ -1,4 +1,8 @@
-// The endpoint's API errors: the HTTP status is the errorcode, as CloudStack answers.
+// The endpoint's errors. ApiError: what a request gets (HTTP status = errorcode, as
+// CloudStack answers). EndpointError: the endpoint cannot start or run as configured
+// (a corrupt data file, a port in use, empty credentials): one line for its operator.
+import { ForkliftError, type ErrorDetails } from '../../errors.ts';
+
 /** An API error: HTTP status = errorcode. */
 export class ApiError extends Error {
   constructor(
@@ -7,5 +11,11 @@ export class ApiError extends Error {
     readonly cserrorcode = 4350,
   ) {
     super(message);
+  }
+}
+
+export class EndpointError extends ForkliftError {
+  constructor(message: string, details: ErrorDetails = {}) {
+    super(`cloudstack-endpoint: ${message}`, 'ENDPOINT', details);
   }
 }

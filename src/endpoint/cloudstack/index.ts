@@ -4,4 +4,7 @@
 export { startEndpoint, type Endpoint, type EndpointOptions } from './server.ts';
 export { loadCredentials, saveCredentials, type EndpointCredentials } from './credentials.ts';
 export { faultsSchema, type Faults } from './faults.ts';
-export { localBackend, localNodeName, type NodeBackend } from './backend.ts';
+export { localBackend, localNodeName, type IngressRule, type NodeBackend } from './backend.ts';
+export { EndpointError } from './errors.ts';
+export { MAX_BODY_BYTES } from './body.ts';
+export { MAX_EXPIRES_AHEAD_MS } from './auth.ts';

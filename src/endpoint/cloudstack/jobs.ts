@@ -44,8 +44,10 @@ export class Jobs {
         else fail(job, outcome.code, outcome.text);
       });
     })();
-    this.running.add(done);
-    void done.finally(() => this.running.delete(done));
+    // Nothing a job does may end the endpoint: an error past its own handling is logged.
+    const settled = done.catch((err: unknown) => this.log(`job ${job.jobid} (${cmd}): ${err instanceof Error ? err.stack : String(err)}`));
+    this.running.add(settled);
+    void settled.finally(() => this.running.delete(settled));
     return job.jobid;
   }
 

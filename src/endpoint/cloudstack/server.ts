@@ -1,17 +1,19 @@
 // An HTTP server that speaks the CloudStack API (JSON) backed by real local nodes:
 // signature check, `<command>response` envelopes, paging, async jobs, tags, security groups.
+// What a request may be (size, signature, expiry) is in dispatch.ts, body.ts and auth.ts.
 import http from 'node:http';
-import { timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { signature, type Params } from '../../providers/cloudstack/index.ts';
-import { ApiError, type Ctx, type Handler } from './api.ts';
+import type { Duplex } from 'node:stream';
+import { parseSpec } from '../../validate.ts';
+import type { Ctx, Handler } from './api.ts';
 import { defaultBackend, type NodeBackend } from './backend.ts';
 import { catalogCommands } from './commands/catalog.ts';
 import { keyPairCommands } from './commands/keypairs.ts';
 import { securityGroupCommands } from './commands/securitygroups.ts';
 import { tagCommands } from './commands/tags.ts';
 import { vmCommands } from './commands/vms.ts';
-import { parseSpec } from '../../validate.ts';
+import { answer, type Answer } from './dispatch.ts';
+import { EndpointError } from './errors.ts';
 import { FaultState, faultsSchema, type Faults } from './faults.ts';
 import { Jobs } from './jobs.ts';
 import { Store } from './store.ts';
@@ -23,6 +25,8 @@ export interface EndpointOptions {
   dataFile: string;
   apiKey: string;
   secretKey: string;
+  /** Refuse version 1 signatures (they carry no expiry); default false, as CloudStack. */
+  requireExpiry?: boolean;
   faults?: Faults;
   /** What makes the VMs' nodes; default: the local provider, stack `localStack`. */
   backend?: NodeBackend;
@@ -45,88 +49,75 @@ const COMMANDS = new Map<string, [string, Handler]>(
 
 export async function startEndpoint(opts: EndpointOptions): Promise<Endpoint> {
   const log = opts.log ?? (() => {});
+  const host = opts.host ?? '127.0.0.1';
+  if (!opts.apiKey.trim()) throw new EndpointError('the API key is empty: anyone could call');
+  if (!opts.secretKey.trim()) throw new EndpointError('the secret key is empty: anyone could sign');
+  if (!Number.isInteger(opts.port) || opts.port < 0 || opts.port > 65535) throw new EndpointError(`port ${opts.port} is not a port number (0-65535)`, { port: opts.port });
   const faults = new FaultState(parseSpec(faultsSchema, opts.faults ?? {}, 'cloudstack-endpoint faults'));
-  const backend = opts.backend ?? (await defaultBackend(opts.localStack ?? 'cloudstack', log));
-  const store = new Store(opts.dataFile);
-  const ctx: Ctx = { store, backend, jobs: new Jobs(store, faults.faults.jobDelayMs ?? 0, log), faults, log };
+  // Read (and check) the state first, but change nothing before the port is ours: another
+  // endpoint may be serving this data file.
+  const store = new Store(opts.dataFile, log);
+  const policy = { apiKey: opts.apiKey, secretKey: opts.secretKey, requireExpiry: opts.requireExpiry ?? false };
+  let ctx: Ctx | undefined;
 
   const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      void handle(ctx, opts, req, Buffer.concat(chunks).toString('utf8')).then(({ status, body, drop }) => {
-        if (drop) return req.socket.destroy();
-        res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
-        res.end(JSON.stringify(body));
-      });
-    });
+    if (!ctx) return void res.writeHead(503).end();
+    void answer(ctx, COMMANDS, policy, req).then((a) => send(req, res, a));
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port, opts.host ?? '127.0.0.1', () => resolve());
+  // CONNECT (no listener: node would close the socket unanswered) gets an answer too.
+  server.on('connect', (_req: http.IncomingMessage, socket: Duplex) => {
+    socket.on('error', () => {});
+    socket.end('HTTP/1.1 405 Method Not Allowed\r\nallow: GET, POST\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
   });
+  await listen(server, opts.port, host);
+  let backend: NodeBackend | undefined;
+  try {
+    store.saveOrThrow();
+    backend = opts.backend ?? (await defaultBackend(opts.localStack ?? 'cloudstack', log));
+    ctx = { store, backend, jobs: new Jobs(store, faults.faults.jobDelayMs ?? 0, log), faults, log };
+  } catch (err) {
+    await new Promise((resolve) => server.close(resolve));
+    throw err;
+  }
+  // After listening, a server error (e.g. out of file descriptors) is logged, not fatal.
+  server.on('error', (err) => log(`server error: ${err.message}`));
   const { port } = server.address() as AddressInfo;
+  const running = ctx;
   return {
-    url: `http://${opts.host ?? '127.0.0.1'}:${port}/client/api`,
+    url: `http://${host}:${port}/client/api`,
     async close() {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
       });
-      await ctx.jobs.idle();
+      await running.jobs.idle();
+      store.save();
       await backend.close?.();
     },
   };
 }
 
-async function handle(
-  ctx: Ctx,
-  opts: EndpointOptions,
-  req: http.IncomingMessage,
-  body: string,
-): Promise<{ status: number; body: unknown; drop?: boolean }> {
-  const url = new URL(req.url ?? '/', 'http://endpoint');
-  const raw: Params = Object.fromEntries(url.searchParams);
-  if (req.method === 'POST') Object.assign(raw, Object.fromEntries(new URLSearchParams(body)));
-  // Parameter names are case-insensitive for commands; the signature uses them as sent.
-  const p: Params = Object.fromEntries(Object.entries(raw).map(([k, v]) => [k.toLowerCase(), v]));
-  const command = p.command ?? '';
-  const envelope = `${command.toLowerCase()}response`;
-  const error = (e: ApiError) => ({
-    status: e.errorcode,
-    body: { [envelope]: { uuidList: [], errorcode: e.errorcode, cserrorcode: e.cserrorcode, errortext: e.message } },
+function listen(server: http.Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const failed = (err: NodeJS.ErrnoException) => {
+      const why: Record<string, string> = {
+        EADDRINUSE: 'the address is in use (another process listens there)',
+        EACCES: 'permission denied',
+        EADDRNOTAVAIL: 'the address is not one of this machine\'s',
+      };
+      reject(new EndpointError(`cannot listen on ${host}:${port}: ${why[err.code ?? ''] ?? err.message}`, { host, port }));
+    };
+    server.once('error', failed);
+    server.listen(port, host, () => {
+      server.off('error', failed);
+      resolve();
+    });
   });
-  const fault = ctx.faults.onRequest();
-  if (fault.rateLimit) return error(new ApiError(429, 'You have exceeded the request rate limit, try again later', 4990));
-  if (!verify(raw, p, opts)) return error(new ApiError(401, 'unable to verify user credentials and/or request signature', 0));
-  const entry = COMMANDS.get(command.toLowerCase());
-  if (!entry) return error(new ApiError(432, `The given command ${command} does not exist or it is not available for user`, 9999));
-  try {
-    const result = await entry[1](p, ctx);
-    return { status: 200, body: { [envelope]: result }, drop: fault.drop };
-  } catch (err) {
-    if (err instanceof ApiError) return { ...error(err), drop: fault.drop };
-    ctx.log(`${entry[0]}: internal error: ${err instanceof Error ? err.stack : String(err)}`);
-    return { ...error(new ApiError(530, `Internal error executing command ${entry[0]}`)), drop: fault.drop };
-  }
 }
 
-/** The signature over every parameter as sent (but `signature`), api key, and v3 expiry. */
-function verify(raw: Params, p: Params, opts: EndpointOptions): boolean {
-  if (p.apikey !== opts.apiKey || !p.signature) return false;
-  if (p.signatureversion === '3') {
-    const expires = parseExpires(p.expires);
-    if (expires === undefined || expires < Date.now()) return false;
-  }
-  const expected = Buffer.from(signature(raw, opts.secretKey));
-  const given = Buffer.from(p.signature);
-  return expected.length === given.length && timingSafeEqual(expected, given);
-}
-
-/** ISO 8601 with an offset as "+0000" or "+00:00" or "Z". */
-function parseExpires(value: string | undefined): number | undefined {
-  if (!value) return undefined;
-  const normalized = value.replace(/([+-]\d{2})(\d{2})$/, '$1:$2');
-  const t = Date.parse(normalized);
-  return Number.isNaN(t) ? undefined : t;
+function send(req: http.IncomingMessage, res: http.ServerResponse, a: Answer): void {
+  if (a.drop) return void req.socket.destroy();
+  if (res.headersSent || res.destroyed) return;
+  res.writeHead(a.status, { 'content-type': 'application/json; charset=utf-8', ...(a.close ? { connection: 'close' } : {}), ...a.headers });
+  res.end(JSON.stringify(a.body));
 }

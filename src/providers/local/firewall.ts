@@ -4,7 +4,9 @@
 // node's own chain, which accepts replies, ICMP, the node's inbound TCP ports and
 // TCP 22 from the host's bridge address (forklift's management path, always open),
 // and rejects every other TCP/UDP packet. Traffic from nodes outwards is accepted.
+// A node with ingress rules (ingress.ts) accepts what they allow too, and no other ICMP.
 import { createHash } from 'node:crypto';
+import { ingressLines, type IngressRule } from './ingress.ts';
 import { GATEWAY, SUBNET } from './paths.ts';
 import { run, succeeds } from './run.ts';
 
@@ -32,18 +34,21 @@ export async function ensureMainChain(): Promise<boolean> {
 }
 
 /** Replace a node's rules atomically (iptables-restore flushes a declared chain), then hook it in. */
-export async function applyFirewall(container: string, address: string, ports: number[]): Promise<void> {
+export async function applyFirewall(container: string, address: string, ports: number[], ingress?: readonly IngressRule[]): Promise<void> {
   const chain = chainName(container);
   const allow = [...new Set([...ports])].sort((a, b) => a - b);
   const rules = [
     '*filter',
     `:${chain} - [0:0]`,
     `-A ${chain} -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT`,
-    `-A ${chain} -p icmp -j ACCEPT`,
+    ...(ingress ? [] : [`-A ${chain} -p icmp -j ACCEPT`]),
     `-A ${chain} -s ${GATEWAY}/32 -p tcp --dport 22 -j ACCEPT`,
     ...allow.map((port) => `-A ${chain} -p tcp --dport ${port} -j ACCEPT`),
+    ...ingressLines(chain, ingress ?? []),
     `-A ${chain} -p tcp -j REJECT --reject-with tcp-reset`,
     `-A ${chain} -p udp -j REJECT --reject-with icmp-port-unreachable`,
+    // Else the main chain's accept for the subnet would let the rest (ICMP) through.
+    ...(ingress ? [`-A ${chain} -j DROP`] : []),
     'COMMIT',
     '',
   ].join('\n');

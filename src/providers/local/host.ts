@@ -4,6 +4,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { ProviderLog } from '../types.ts';
 import { applyFirewall, ensureMainChain } from './firewall.ts';
+import { INGRESS_TAG, parseIngress } from './ingress.ts';
 import { withLock } from './lock.ts';
 import { ensureHostPackages } from './packages.ts';
 import { BRIDGE, GATEWAY, HOST_LOCK, PREFIX_LEN, SUBNET } from './paths.ts';
@@ -55,6 +56,6 @@ async function restoreFirewalls(lxcPath: string, log: ProviderLog): Promise<void
   for (const container of containers) {
     const address = readAddress(lxcPath, container);
     const tags = readTags(lxcPath, container);
-    if (address && tags) await applyFirewall(container, address, parsePorts(tags[PORTS_TAG]));
+    if (address && tags) await applyFirewall(container, address, parsePorts(tags[PORTS_TAG]), parseIngress(tags[INGRESS_TAG]));
   }
 }

@@ -8,6 +8,8 @@ export { IMAGES, resolveImage, type ImageFacts } from './image.ts';
 /** Tags the provider keeps beside each container: the node's name in its stack, its open ports. */
 export { NAME_TAG } from './node.ts';
 export { PORTS_TAG } from './store.ts';
+/** Ingress rules (a cloud's security group) for setIngress, and the tag that records them. */
+export { INGRESS_TAG, type IngressRule } from './ingress.ts';
 /** Host objects a node owns, by the names the provider gives them (for tests and clean-up by name). */
 export { chainName } from './firewall.ts';
 export { containerName } from './naming.ts';

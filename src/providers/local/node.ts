@@ -7,6 +7,7 @@ import type { NodeInfo, NodeState, Tags } from '../types.ts';
 import { TAG } from '../types.ts';
 import { allocateAddress } from './address.ts';
 import { IMAGES } from './image.ts';
+import { INGRESS_TAG, parseIngress } from './ingress.ts';
 import { applyFirewall, removeFirewall } from './firewall.ts';
 import { removeTree } from './fsutil.ts';
 import { readHostKey } from './keys.ts';
@@ -57,7 +58,7 @@ export async function startNode(lxcPath: string, container: string): Promise<voi
   const address = readAddress(lxcPath, container);
   const tags = readTags(lxcPath, container);
   if (!address || !tags) throw new ProviderError('local', `${container}: no config or tags`);
-  await applyFirewall(container, address, parsePorts(tags[PORTS_TAG]));
+  await applyFirewall(container, address, parsePorts(tags[PORTS_TAG]), parseIngress(tags[INGRESS_TAG]));
   await run('lxc-start', ['-P', lxcPath, '-n', container, '-d']);
 }
 

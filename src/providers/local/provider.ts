@@ -12,6 +12,7 @@ import { writeDelta } from './delta.ts';
 import { applyFirewall } from './firewall.ts';
 import { prepareHost } from './host.ts';
 import { ensureImage, resolveImage } from './image.ts';
+import { checkIngress, encodeIngress, INGRESS_TAG, parseIngress, type IngressRule } from './ingress.ts';
 import { ensureClientKey } from './keys.ts';
 import { stackLock } from './stacklock.ts';
 import { withLock } from './lock.ts';
@@ -38,6 +39,12 @@ export interface LocalProvider extends Provider {
   createNode(req: LocalCreateNodeRequest, signal?: AbortSignal): Promise<NodeInfo>;
   /** Replace a node's inbound TCP ports (its security group) and record them in its tags. */
   setInboundPorts(node: Pick<NodeInfo, 'id'>, ports: number[]): Promise<void>;
+  /**
+   * Replace a node's ingress rules (protocol, source CIDR, port range or ICMP type; see
+   * ingress.ts) and record them in its tags. The node then accepts what they allow, its
+   * inbound ports, forklift's SSH from the host and replies, nothing else (ICMP included).
+   */
+  setIngress(node: Pick<NodeInfo, 'id'>, rules: readonly IngressRule[]): Promise<void>;
 }
 
 const quiet: ProviderContext = { log: () => {} };
@@ -63,7 +70,18 @@ export function createProvider(opts: LocalProviderOptions = {}, context: Provide
       const old = readTags(lxcPath, node.id) ?? {};
       writeTags(lxcPath, node.id, { ...old, [PORTS_TAG]: sorted.join(',') });
     });
-    await applyFirewall(node.id, address, sorted);
+    await applyFirewall(node.id, address, sorted, parseIngress(readTags(lxcPath, node.id)?.[INGRESS_TAG]));
+  }
+
+  async function setIngress(node: Pick<NodeInfo, 'id'>, rules: readonly IngressRule[]): Promise<void> {
+    const checked = checkIngress(rules);
+    const address = readAddress(lxcPath, node.id);
+    if (!address) throw new ProviderError('local', `node ${node.id} does not exist`);
+    await withLock(HOST_LOCK, async () => {
+      const old = readTags(lxcPath, node.id) ?? {};
+      writeTags(lxcPath, node.id, { ...old, [INGRESS_TAG]: encodeIngress(checked) });
+      await applyFirewall(node.id, address, parsePorts(old[PORTS_TAG]), checked);
+    });
   }
 
   /** Refuse, before anything is made, a spec this host cannot meet. */
@@ -159,6 +177,7 @@ export function createProvider(opts: LocalProviderOptions = {}, context: Provide
     },
 
     setInboundPorts,
+    setIngress,
 
     async close() {},
   };

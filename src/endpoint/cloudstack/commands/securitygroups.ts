@@ -1,9 +1,10 @@
-// Security groups and their TCP/UDP ingress rules; rule changes are enforced at once on
-// every local node whose VM is in the group.
+// Security groups and their ingress rules (rules.ts: TCP/UDP port ranges, ICMP, ALL, from
+// IPv4 CIDRs); rule changes are enforced at once on every local node whose VM is in the group.
 import { randomUUID } from 'node:crypto';
 import { ApiError, listResponse, matchesTags, required, tagFilters, tagsOf, type Ctx, type Handler } from '../api.ts';
 import type { Params } from '../../../providers/cloudstack/index.ts';
-import type { SecurityGroupRecord, VmRecord } from '../store.ts';
+import { rulesFromParams, sameRule, vmIngress } from '../rules.ts';
+import type { SecurityGroupRecord } from '../store.ts';
 
 export function findGroup(ctx: Ctx, p: Params): SecurityGroupRecord {
   const id = p.securitygroupid ?? p.id;
@@ -13,22 +14,10 @@ export function findGroup(ctx: Ctx, p: Params): SecurityGroupRecord {
   return group;
 }
 
-/** The TCP ports a VM's security groups open (the local node's firewall gets exactly these). */
-export function vmInboundPorts(ctx: Ctx, vm: VmRecord): number[] {
-  const ports = new Set<number>();
-  for (const group of ctx.store.data.securityGroups.filter((g) => vm.securitygroupids.includes(g.id))) {
-    for (const rule of group.ingressrule) {
-      if (rule.protocol !== 'tcp') continue;
-      for (let port = rule.startport; port <= rule.endport && port - rule.startport < 4096; port++) ports.add(port);
-    }
-  }
-  return [...ports].sort((a, b) => a - b);
-}
-
 async function enforce(ctx: Ctx, group: SecurityGroupRecord): Promise<void> {
   for (const vm of ctx.store.data.vms) {
     if (vm.nodeId && vm.securitygroupids.includes(group.id) && vm.state !== 'Destroyed') {
-      await ctx.backend.setInboundPorts(vm.id, vmInboundPorts(ctx, vm));
+      await ctx.backend.setIngress(vm.id, vmIngress(ctx, vm));
     }
   }
 }
@@ -40,7 +29,7 @@ export function groupView(ctx: Ctx, g: SecurityGroupRecord) {
     description: g.description,
     account: 'forklift',
     domain: 'ROOT',
-    ingressrule: g.ingressrule.map((r) => ({ ...r, cidr: r.cidr })),
+    ingressrule: g.ingressrule.map((r) => ({ ...r })),
     egressrule: [],
     tags: tagsOf(ctx.store.data.tags, g.id),
   };
@@ -88,20 +77,10 @@ export const securityGroupCommands: Record<string, Handler> = {
   },
   authorizeSecurityGroupIngress: (p, ctx) => {
     const group = findGroup(ctx, p);
-    const protocol = (p.protocol ?? 'tcp').toLowerCase();
-    if (!['tcp', 'udp', 'icmp', 'all'].includes(protocol)) throw new ApiError(431, `Invalid protocol ${protocol}`);
-    const startport = Number(p.startport ?? 0);
-    const endport = Number(p.endport ?? p.startport ?? 0);
-    if (protocol === 'tcp' || protocol === 'udp') {
-      if (!Number.isInteger(startport) || !Number.isInteger(endport) || startport < 1 || endport > 65535 || endport < startport) {
-        throw new ApiError(431, `Invalid port range ${p.startport}-${p.endport}`);
-      }
-    }
-    const cidrs = (p.cidrlist ?? '0.0.0.0/0').split(',').map((c) => c.trim()).filter(Boolean);
-    const rules = cidrs.map((cidr) => ({ ruleid: randomUUID(), protocol, startport, endport, cidr }));
+    const rules = rulesFromParams(p);
     for (const r of rules) {
-      if (group.ingressrule.some((x) => x.protocol === r.protocol && x.startport === r.startport && x.endport === r.endport && x.cidr === r.cidr)) {
-        throw new ApiError(431, `Failed to authorize security group ingress rule(s): rule ${protocol} ${startport}-${endport} ${r.cidr} already exists`);
+      if (group.ingressrule.some((x) => sameRule(x, r))) {
+        throw new ApiError(431, `Failed to authorize security group ingress rule(s): rule ${r.protocol} ${r.startport}-${r.endport} ${r.cidr} already exists`);
       }
     }
     const jobid = ctx.jobs.start('authorizeSecurityGroupIngress', { type: 'SecurityGroup', id: group.id }, async () => {

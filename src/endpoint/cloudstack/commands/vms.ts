@@ -3,7 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { ApiError, idList, listResponse, matchesTags, required, tagFilters, tagsOf, type Ctx, type Handler } from '../api.ts';
 import { DISK_OFFERINGS, SERVICE_OFFERINGS, TEMPLATES, ZONE } from '../catalog.ts';
 import type { VmRecord } from '../store.ts';
-import { ensureDefaultGroup, findGroup, vmInboundPorts } from './securitygroups.ts';
+import { vmIngress } from '../rules.ts';
+import { ensureDefaultGroup, findGroup } from './securitygroups.ts';
 
 /** CloudStack accepts up to 32 KB of base64 user data (with POST). */
 export const MAX_USERDATA = 32768;
@@ -102,7 +103,7 @@ function deploy(p: Record<string, string>, ctx: Ctx) {
         name,
         authorizedKeys: keypair ? [keypair.publickey] : [],
         ...(userData !== undefined ? { userData } : {}),
-        inboundPorts: vmInboundPorts(ctx, vm),
+        ingress: vmIngress(ctx, vm),
       });
       // Destroyed while it was starting: do not leave the node behind.
       if (GONE.includes(vm.state) || !ctx.store.data.vms.includes(vm)) {
