@@ -28,7 +28,7 @@ describe('ssh', { concurrency: false }, () => {
 
   it('an unknown node is one line listing the stack’s nodes', async () => {
     const unknown = await cli(['ssh', 'web-nope']);
-    assert.equal(unknown.code, 1);
+    assert.equal(unknown.code, 2, 'a wrong argument is a usage error');
     assert.match(unknown.stderr, new RegExp(`^forklift: node web-nope: not in stack ${stack}; its nodes: ${web.name}\\n$`));
   });
 });
