@@ -15,3 +15,8 @@ export function tail(text: string, lines = 5): string {
 export function plural(n: number, word: string, many = `${word}s`): string {
   return `${n} ${n === 1 ? word : many}`;
 }
+
+/** Code-unit order of two strings: stable and fast (names here are ASCII; localeCompare costs ~1 µs a call). */
+export function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

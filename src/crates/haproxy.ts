@@ -8,6 +8,7 @@ import { service } from '../actions/service.ts';
 import { execChecked } from '../actions/exec.ts';
 import type { Action } from '../actions/types.ts';
 import { sh } from '../shell/sh.ts';
+import { compareText } from '../text.ts';
 import { parseSpec } from '../validate.ts';
 import { plan, resolveNodes, type NodeRef, type Nodes, type Plan, type PlanContext } from '../spec/plan.ts';
 import { serverSpec, type ServerSpec } from '../spec/server.ts';
@@ -58,7 +59,7 @@ export function renderConfig(name: string, s: z.output<typeof backendSettings>, 
     '',
     `backend ${name}`,
     `  balance ${s.balance}`,
-    ...[...servers].sort((a, b) => a.name.localeCompare(b.name)).map((n) => `  server ${n.name} ${n.address}:${s.port} check inter 1s fall 2 rise 1`),
+    ...[...servers].sort((a, b) => compareText(a.name, b.name)).map((n) => `  server ${n.name} ${n.address}:${s.port} check inter 1s fall 2 rise 1`),
     '',
   ];
   return lines.join('\n');

@@ -13,6 +13,7 @@ import { sshTransport } from '../transport/ssh.ts';
 import type { Transport } from '../transport/types.ts';
 import type { EventListener, ForkliftEvent } from './events.ts';
 import { Sessions } from './sessions.ts';
+import { compareText } from '../text.ts';
 import { parseSpec } from '../validate.ts';
 
 export interface OperationOptions {
@@ -111,7 +112,7 @@ export class Operation {
   async listNodes(): Promise<NodeInfo[]> {
     const nodes = await this.provider.listNodes(this.stack.stack, this.signal);
     // Providers filter by the stack tag; check again, since a wrong filter destroys other stacks' nodes.
-    return nodes.filter((n) => n.tags[TAG.stack] === this.stack.stack).sort((a, b) => a.group.localeCompare(b.group) || a.name.localeCompare(b.name));
+    return nodes.filter((n) => n.tags[TAG.stack] === this.stack.stack).sort((a, b) => compareText(a.group, b.group) || compareText(a.name, b.name));
   }
 
   /** Hold the stack's operator lock (when the provider has one) until close(). */
