@@ -64,7 +64,7 @@ describe('cloudstack provider against the endpoint', () => {
     const keyFile = join(ep.keyDir, stack);
     assert.equal(node.ssh.privateKey, readFileSync(keyFile, 'utf8'));
     assert.equal(sshRun(node, 'cloud-init status --wait >/dev/null; cat /root/from-user-data', { key: keyFile }).stdout.trim(), 'hello');
-    const sg = await ep.client.list<{ ingressrule: Array<{ startport: number }> }>('listSecurityGroups', { securitygroupname: `forklift-${stack}-web` });
+    const sg = await ep.client.list<{ ingressrule: Array<{ startport: number }> }>('listSecurityGroups', { securitygroupname: `forklift-${stack}.web` });
     assert.deepEqual(sg[0]!.ingressrule.map((r) => r.startport).sort((a, b) => a - b), [22, 80]);
   });
 

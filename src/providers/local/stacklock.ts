@@ -5,12 +5,9 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ProviderError } from '../../errors.ts';
 import { tryLock } from './lock.ts';
-import { STATE_DIR } from './paths.ts';
 
-const lockFile = (stack: string) => join(STATE_DIR, 'locks', `${stack}.lock`);
-
-export async function stackLock(stack: string, holder: string): Promise<() => Promise<void>> {
-  const file = lockFile(stack);
+export async function stackLock(locksDir: string, stack: string, holder: string): Promise<() => Promise<void>> {
+  const file = join(locksDir, `${stack}.lock`);
   const release = await tryLock(file);
   if (!release) {
     let who = 'another forklift process';
