@@ -1,6 +1,8 @@
 // Container lifecycle of one node: define (config + tags, under the host lock), start,
-// read back, destroy. A node's record is its directory under LXCPATH.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+// read back, destroy. A node's record is its directory under LXCPATH; its tags file is
+// written first and removed last, so an interrupted create or destroy leaves a node that
+// is listed (and not running), which the next converge removes.
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ProviderError } from '../../errors.ts';
 import type { NodeInfo, NodeState, Tags } from '../types.ts';
@@ -13,7 +15,7 @@ import { removeTree } from './fsutil.ts';
 import { readHostKey } from './keys.ts';
 import { withLock } from './lock.ts';
 import { renderLxcConfig, type LxcConfigInput } from './lxcconfig.ts';
-import { DELTA_DIR, READY_FILE } from './paths.ts';
+import { DELTA_DIR, READY_FILE, TAGS_FILE } from './paths.ts';
 import type { Site } from './site.ts';
 import { containerDir, parsePorts, PORTS_TAG, readAddress, readTags, writeTags } from './store.ts';
 
@@ -103,14 +105,28 @@ export async function readNode(site: Site, container: string, privateKey: string
   };
 }
 
-/** Stop (kill), destroy, drop the firewall chain and the directory. Idempotent. */
+/**
+ * Remove a node, in an order that a kill at any point leaves it listed and not running:
+ * the ready mark goes first, then the container is stopped, its firewall removed, its
+ * config and files deleted, and its tags last. Idempotent.
+ */
 export async function destroyContainer(site: Site, container: string): Promise<void> {
   if (!/^[a-z0-9][a-z0-9-]*$/.test(container)) throw new ProviderError('local', `refusing odd container name ${container}`);
   const dir = containerDir(site.lxcPath, container);
+  rmSync(join(dir, READY_FILE), { force: true });
   if (existsSync(join(dir, 'config'))) {
     await site.runner.run('lxc-stop', ['-P', site.lxcPath, '-n', container, '-k'], { allowFail: true });
-    await site.runner.run('lxc-destroy', ['-P', site.lxcPath, '-n', container, '-f'], { allowFail: true });
+    const state = await lxcState(site, container);
+    // Its firewall stays while it runs: never leave a running node open.
+    if (state !== 'STOPPED' && state !== '') throw new ProviderError('local', `${container} is still ${state} after lxc-stop; it was not removed`);
   }
   await removeFirewall(site, container);
-  if (existsSync(dir)) await removeTree(site.runner, dir);
+  if (!existsSync(dir)) return;
+  rmSync(join(dir, 'config'), { force: true });
+  for (const entry of readdirSync(dir, { withFileTypes: true }).filter((e) => e.name !== TAGS_FILE)) {
+    if (entry.isDirectory()) await removeTree(site.runner, join(dir, entry.name));
+    else rmSync(join(dir, entry.name), { force: true });
+  }
+  rmSync(join(dir, TAGS_FILE), { force: true });
+  await removeTree(site.runner, dir);
 }

@@ -22,7 +22,7 @@ import type { LocalProviderOptions } from './options.ts';
 import { ready } from './ready.ts';
 import { siteFor } from './site.ts';
 import { stackLock } from './stacklock.ts';
-import { containerDir, parsePorts, PORTS_TAG, readAddress, readTags, taggedContainers, writeTags } from './store.ts';
+import { containerDir, parsePorts, PORTS_TAG, readAddress, readTags, taggedContainers, untaggedContainers, writeTags } from './store.ts';
 
 const USER_DATA_LIMIT = { provider: 'local', measure: 'bytes' } as const;
 
@@ -112,6 +112,19 @@ export function createProvider(opts: LocalProviderOptions = {}, context: Provide
       const mine = taggedContainers(lxcPath).filter((c) => readTags(lxcPath, c)?.[TAG.stack] === stack);
       const nodes = await Promise.all(mine.map((c) => readNode(site, c, privateKey)));
       return nodes.filter((n): n is NodeInfo => !!n).sort((a, b) => a.name.localeCompare(b.name));
+    },
+
+    async listUntagged(stack) {
+      return untaggedContainers(lxcPath, stack).map((container) => ({
+        id: container,
+        name: container,
+        group: '',
+        address: '',
+        state: 'error' as const,
+        tags: {},
+        os: { family: '', version: '' },
+        ssh: { host: '', port: 22, user: 'root', privateKey: '' },
+      }));
     },
 
     async createNode(req, signal) {

@@ -4,9 +4,11 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ProviderError } from '../../errors.ts';
+import { describeHolder } from '../shared/holder.ts';
+import type { LockHolder } from '../types.ts';
 import { tryLock } from './lock.ts';
 
-export async function stackLock(locksDir: string, stack: string, holder: string): Promise<() => Promise<void>> {
+export async function stackLock(locksDir: string, stack: string, holder: LockHolder): Promise<() => Promise<void>> {
   const file = join(locksDir, `${stack}.lock`);
   const release = await tryLock(file);
   if (!release) {
@@ -18,7 +20,7 @@ export async function stackLock(locksDir: string, stack: string, holder: string)
     }
     throw new ProviderError('local', `stack ${stack} is locked by ${who}; wait for it to finish (the lock ends with its process)`);
   }
-  writeFileSync(`${file}.holder`, `${holder}\n`);
+  writeFileSync(`${file}.holder`, `${describeHolder(holder)}\n`);
   return async () => {
     rmSync(`${file}.holder`, { force: true });
     await release();
