@@ -37,12 +37,12 @@ describe('cloudstack provider against the endpoint', () => {
     const release = await a.lockStack!('lk', one);
     await assert.rejects(
       b.lockStack!('lk', two),
-      /^ProviderError: cloudstack: stack lk is locked by forklift converge \(pid 1 on elsewhere, since t\) \[[0-9a-f]{8}\]; wait for it to finish, or, if that run died, run forklift unlock$/,
+      /^ProviderError: cloudstack: stack lk is locked by forklift converge \(pid 1 on elsewhere, since t\) \[[0-9a-f]{8}, boot [0-9a-f]{8}\]; wait for it to finish, or, if that run died, run forklift unlock$/,
     );
     await release();
     await b.lockStack!('lk', two);
     // b dies without releasing: its lock stays until someone breaks it
-    assert.match((await a.breakLock!('lk')) ?? '', /^forklift lift \(pid 2 on elsewhere, since t\) \[[0-9a-f]{8}\]$/);
+    assert.match((await a.breakLock!('lk')) ?? '', /^forklift lift \(pid 2 on elsewhere, since t\) \[[0-9a-f]{8}, boot [0-9a-f]{8}\]$/);
     assert.equal(await a.breakLock!('lk'), undefined);
     const groups = await ep.client.list<{ name: string }>('listSecurityGroups');
     assert.ok(!groups.some((g) => g.name.startsWith('forklift.lock.')), 'no lock group is left');

@@ -97,7 +97,7 @@ const points: Point[] = [
     async left(pid) {
       // The lock names the killed process and this host; the next converge sees it gone and takes over.
       const [lock] = await lockGroups();
-      assert.match(lock?.description ?? '', new RegExp(`^forklift converge \\(pid ${pid} on ${hostname()}, since [^)]+\\) \\[[0-9a-f]{8}\\]$`));
+      assert.match(lock?.description ?? '', new RegExp(`^forklift converge \\(pid ${pid} on ${hostname()}, since [^)]+\\) \\[[0-9a-f]{8}, boot [0-9a-f]{8}\\]$`));
     },
   },
   { moment: 'when deploy is asked, before the cloud gets it', args: ['converge', 'web=3'], trigger: request('deployVirtualMachine', 'before'), then: 3 },
@@ -146,7 +146,7 @@ describe('interrupted runs through the CloudStack endpoint', { concurrency: fals
       const vmsLeft = (await vms()).length;
       const next = await converge(dir, `web=${point.then}`);
       // The killed run's lock is taken over, by name.
-      assert.match(next.stderr, new RegExp(`^· cloudstack: taking over the lock of stack ${stack} from forklift ${point.args[0]} \\(pid ${killed.pid} on ${hostname()}, since [^)]+\\) \\[[0-9a-f]{8}\\]: that process is gone from this host$`, 'm'));
+      assert.match(next.stderr, new RegExp(`^· cloudstack: taking over the lock of stack ${stack} from forklift ${point.args[0]} \\(pid ${killed.pid} on ${hostname()}, since [^)]+\\) \\[[0-9a-f]{8}, boot [0-9a-f]{8}\\]: that process is gone from this host$`, 'm'));
       const removed = next.result.removed;
       console.error(`interrupt (cloudstack): ${point.moment}: killed at ${killed.at}; ${vmsLeft} VMs left; the next converge removed ${removed.length} (${[...new Set(removed.map((r) => r.reason))].join('; ') || 'none'}) and created ${next.result.nodes.filter((n) => n.created).length}`);
       await assertClean(point.then);

@@ -2,12 +2,12 @@
 // machines see it: a security group named forklift.lock.<stack> (a dot never appears in
 // stack or group names, so it cannot clash with a group's security group). Creating it
 // is atomic (a second create fails); its description names the holder: operation, pid,
-// host and time. Release deletes it. A holder killed with SIGKILL leaves it behind: on
-// the same host the next operation sees that the holder's process is gone and takes the
-// lock over; from another host, `forklift unlock` removes it.
+// host and time (and the boot it ran in). Release deletes it. A holder killed with SIGKILL
+// leaves it behind: on the same machine, in the same boot, the next operation sees that
+// the holder's process is gone and takes the lock over; otherwise `forklift unlock` removes it.
 import { randomBytes } from 'node:crypto';
 import { ProviderError } from '../../errors.ts';
-import { describeHolder, holderIsGone, parseHolder } from '../shared/holder.ts';
+import { bootId, describeHolder, holderIsGone, parseHolder } from '../shared/holder.ts';
 import type { LockHolder } from '../types.ts';
 import type { CloudStackClient } from './client.ts';
 
@@ -26,8 +26,9 @@ async function findLock(client: CloudStackClient, stack: string, signal?: AbortS
 
 export async function lockStack(client: CloudStackClient, stack: string, holder: LockHolder, log: (m: string) => void = () => {}): Promise<() => Promise<void>> {
   const name = lockName(stack);
-  // A token tells our own lock from another's when the create's answer was lost.
-  const description = `${describeHolder(holder)} [${randomBytes(4).toString('hex')}]`;
+  // A token tells our own lock from another's when the create's answer was lost; the boot id tells a holder gone from this machine.
+  const boot = bootId();
+  const description = `${describeHolder(holder)} [${randomBytes(4).toString('hex')}${boot ? `, boot ${boot}` : ''}]`;
   for (let attempt = 1; ; attempt++) {
     try {
       await client.call('createSecurityGroup', { name, description });

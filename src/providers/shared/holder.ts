@@ -1,7 +1,8 @@
 // Who holds a stack's operator lock, as text another operator reads
 // ("forklift converge (pid 4242 on ci-runner-3, since 2026-01-02T03:04:05.000Z)"), and
-// whether that holder is known to be gone: on this host, no process with its pid has
-// run since it took the lock. A holder on another host is never known to be gone.
+// whether that holder is known to be gone: it ran on this host during this boot (two
+// machines may share a host name, never a boot id), and no process with its pid has run
+// since it took the lock. Any other holder is never known to be gone.
 import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { LockHolder } from '../types.ts';
@@ -12,15 +13,32 @@ export function describeHolder(h: LockHolder): string {
 
 const DESCRIBED = /^forklift (\S+) \(pid (\d+) on (\S+), since (\S+)\)/;
 
-/** The holder a description written by describeHolder names (undefined for any other text). */
-export function parseHolder(text: string): LockHolder | undefined {
-  const m = DESCRIBED.exec(text);
-  return m ? { operation: m[1]!, pid: Number(m[2]), host: m[3]!, since: m[4]! } : undefined;
+/** A holder and the boot it ran in, as a lock records it. */
+export interface RecordedHolder extends LockHolder {
+  /** The first 8 hex digits of the kernel's boot id (/proc/sys/kernel/random/boot_id). */
+  boot?: string;
 }
 
-/** True only when the holder was on this host and its process has ended (a pid reused since does not count as it). */
-export function holderIsGone(h: LockHolder): boolean {
-  if (h.host !== hostname() || !existsSync('/proc/self/stat')) return false;
+/** This boot's id (8 hex digits), or undefined where the kernel does not say. */
+export function bootId(): string | undefined {
+  try {
+    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').replace(/-/g, '').slice(0, 8) || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The holder a description written by describeHolder names, with the boot noted after it as ", boot <id>" (undefined for any other text). */
+export function parseHolder(text: string): RecordedHolder | undefined {
+  const m = DESCRIBED.exec(text);
+  if (!m) return undefined;
+  const boot = /, boot ([0-9a-f]{8})\]$/.exec(text)?.[1];
+  return { operation: m[1]!, pid: Number(m[2]), host: m[3]!, since: m[4]!, ...(boot ? { boot } : {}) };
+}
+
+/** True only when the holder ran on this host in this boot and its process has ended (a pid reused since does not count as it). */
+export function holderIsGone(h: RecordedHolder): boolean {
+  if (h.host !== hostname() || !h.boot || h.boot !== bootId() || !existsSync('/proc/self/stat')) return false;
   if (h.pid === process.pid) return false;
   const started = processStart(h.pid);
   if (started === undefined) return true;
