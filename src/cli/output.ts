@@ -14,7 +14,7 @@ export function printEvent(event: ForkliftEvent, write: (line: string) => void =
     case 'node-create-failed':
       return write(`✗ ${event.error.message}`);
     case 'node-removed':
-      return write(`- ${event.name} (${event.group}) removed`);
+      return write(`- ${event.name} (${event.group || 'untagged'}) removed`);
     case 'phase-start':
       return write(`» ${event.phase} on ${event.nodes.length} node${event.nodes.length === 1 ? '' : 's'}`);
     case 'node-phase-done':

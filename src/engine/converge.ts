@@ -9,7 +9,7 @@ import { mapLimit } from './limit.ts';
 import { withOperation, type Operation, type OperationOptions, type StackNode } from './operation.ts';
 import { phasesToRun, runPhases } from './lift.ts';
 import type { OperationResult, RemovedNode } from './results.ts';
-import { planScaling, type Counts, type Creation, type Removal } from './scaling.ts';
+import { planScaling, UNTAGGED, type Counts, type Creation, type Removal } from './scaling.ts';
 import { withStrictRuncmd } from './userdata.ts';
 
 export type { Counts };
@@ -42,9 +42,11 @@ export async function converge(config: StackConfig, counts: Counts, options: Con
         throw error;
       }
     }
-    const scaling = planScaling(await op.listNodes(), groups, counts);
+    // What an interrupted create left untagged goes first (we hold the stack's lock: no create of ours is in flight).
+    const untagged = await op.listUntagged();
+    const scaling = planScaling([...(await op.listNodes()), ...untagged], groups, counts);
     op.throwIfCancelled();
-    const removed = await removeNodes(op, scaling.remove);
+    const removed = await removeNodes(op, [...untagged.map((node) => ({ node, reason: UNTAGGED })), ...scaling.remove]);
     const errors: Failure[] = [];
     const created = await createNodes(op, scaling.create, errors);
     const result = await runPhases(op, op.stackNodes([...scaling.keep, ...created]), { bootstrap: true, phases, created: new Set(created.map((n) => n.id)) });

@@ -5,6 +5,7 @@ import { pickGroups } from '../spec/group.ts';
 import { mapLimit } from './limit.ts';
 import { withOperation, type OperationOptions } from './operation.ts';
 import type { RemovedNode } from './results.ts';
+import { UNTAGGED } from './scaling.ts';
 
 export interface DestroyOptions extends OperationOptions {
   /** Only these groups' nodes (default: every node of the stack, whatever its group). */
@@ -17,13 +18,15 @@ export async function destroy(config: StackConfig, options: DestroyOptions = {})
   return withOperation(stack, options, async (op) => {
     const only = options.groups?.length ? new Set(options.groups) : undefined;
     const doomed = (await op.listNodes()).filter((n) => !only || only.has(n.group));
+    // Destroying the whole stack also removes what an interrupted create left untagged.
+    const untagged = only ? [] : await op.listUntagged();
     const reason = only ? `destroy ${[...only].join(' ')}` : 'destroy';
-    return mapLimit(doomed, op.concurrency, async (node) => {
+    return mapLimit([...untagged, ...doomed], op.concurrency, async (node) => {
       op.throwIfCancelled();
-      op.emit({ type: 'node-removing', group: node.group, name: node.name, reason });
+      op.emit({ type: 'node-removing', group: node.group, name: node.name, reason: node.group ? reason : UNTAGGED });
       await op.provider.destroyNode(node, op.signal);
       op.emit({ type: 'node-removed', group: node.group, name: node.name });
-      return { name: node.name, id: node.id, group: node.group, address: node.address, reason };
+      return { name: node.name, id: node.id, group: node.group, address: node.address, reason: node.group ? reason : UNTAGGED };
     });
   }, 'destroy');
 }

@@ -1,5 +1,6 @@
 // What every operation shares: the stack (validated here, at the library's edge), its
 // provider, one connection per node over the transport, events, cancellation.
+import { hostname } from 'node:os';
 import { z } from 'zod';
 import { CancelledError } from '../errors.ts';
 import type { StackConfig } from '../config/define.ts';
@@ -115,9 +116,23 @@ export class Operation {
     return nodes.filter((n) => n.tags[TAG.stack] === this.stack.stack).sort((a, b) => compareText(a.group, b.group) || compareText(a.name, b.name));
   }
 
+  /** What an interrupted create left before it was tagged (providers that can tell); only for callers holding the stack's lock. */
+  async listUntagged(): Promise<NodeInfo[]> {
+    return (await this.provider.listUntagged?.(this.stack.stack, this.signal)) ?? [];
+  }
+
   /** Hold the stack's operator lock (when the provider has one) until close(). */
   async lock(operation: string): Promise<void> {
-    this.unlock = await this.provider.lockStack?.(this.stack.stack, `forklift ${operation} (pid ${process.pid}, since ${new Date().toISOString()})`);
+    const holder = { operation, host: hostname(), pid: process.pid, since: new Date().toISOString() };
+    const release = await this.provider.lockStack?.(this.stack.stack, holder);
+    if (!release) return;
+    let released: Promise<void> | undefined;
+    const once = () => (released ??= release());
+    heldLocks.add(once);
+    this.unlock = async () => {
+      heldLocks.delete(once);
+      await once();
+    };
   }
 
   async close(): Promise<void> {
@@ -125,6 +140,17 @@ export class Operation {
     await this.unlock?.();
     if (this.ownsProvider) await this.provider.close?.();
   }
+}
+
+/** Releases of the stack locks this process holds, for a quit that cannot wait for the operation to end. */
+const heldLocks = new Set<() => Promise<void>>();
+
+/**
+ * Release every stack lock this process holds, now, while operations may still be running
+ * (the CLI's second Ctrl-C, before it exits). Resolves when all are released or failed.
+ */
+export async function releaseHeldLocks(): Promise<void> {
+  await Promise.allSettled([...heldLocks].map((release) => release()));
 }
 
 export function toRef(info: NodeInfo, group: GroupSpec): NodeRef {

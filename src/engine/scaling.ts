@@ -27,7 +27,11 @@ export interface Scaling {
 export type NameSource = (bytes: number) => string;
 const randomHex: NameSource = (bytes) => randomBytes(bytes).toString('hex');
 
+/** Why a node the provider found untagged (an interrupted create) is removed. */
+export const UNTAGGED = 'left untagged by an interrupted create';
+
 /**
+ * `existing` may hold untagged nodes (no group): their names are taken, they are never kept.
  * For each counted group: nodes left half-made by an interrupted run (not running) are
  * removed, never adopted; surplus running nodes are removed, those that never finished
  * bootstrap first, then the newest names; missing nodes get fresh unique names.

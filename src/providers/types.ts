@@ -52,10 +52,29 @@ export interface CreateNodeRequest {
   tags: Tags;
 }
 
+/** Who takes a stack's operator lock: named to another operator, and used to tell a holder that died. */
+export interface LockHolder {
+  /** The operation, e.g. "converge". */
+  operation: string;
+  /** The machine's host name. */
+  host: string;
+  pid: number;
+  /** When the lock was taken (ISO 8601). */
+  since: string;
+}
+
 export interface Provider {
   readonly name: string;
   /** Every node of this stack (filtered by the stack tag, never by name). */
   listNodes(stack: string, signal?: AbortSignal): Promise<NodeInfo[]>;
+  /**
+   * What an interrupted create left before the node carried its tags: resources the
+   * provider recognizes, by the exact names it gives them, as made for this stack (e.g.
+   * a VM whose displayname is "<stack>/<name>"). Returned as nodes with no group, state
+   * "error"; converge and destroy remove them with destroyNode while holding the stack's
+   * lock. Providers that tag in the same step that creates leave it out.
+   */
+  listUntagged?(stack: string, signal?: AbortSignal): Promise<NodeInfo[]>;
   /** Create one node, tagged at creation, and return once it answers SSH. */
   createNode(req: CreateNodeRequest, signal?: AbortSignal): Promise<NodeInfo>;
   /** Remove one node and everything the provider made for it. Idempotent. */
@@ -78,9 +97,11 @@ export interface Provider {
   /**
    * Take the stack's operator lock for a changing operation, so that two operators do
    * not converge one stack at once; resolves with its release. Throws a ProviderError
-   * naming the holder when someone else has it. Providers without a lock leave it out.
+   * naming the holder when someone else has it. A lock whose holder is known to be gone
+   * (it ran on this host and its process ended) is taken over. Providers without a lock
+   * leave it out.
    */
-  lockStack?(stack: string, holder: string): Promise<() => Promise<void>>;
+  lockStack?(stack: string, holder: LockHolder): Promise<() => Promise<void>>;
   /**
    * Remove a lock left by a holder that died without releasing it (where the lock does
    * not end with its process). Resolves with the former holder, or undefined when unlocked.

@@ -3,7 +3,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { CancelledError, converge, loadConfig, nodes, TAG, type ForkliftEvent, type StackConfig } from '../../src/index.ts';
-import { containerName } from '../../src/providers/local/index.ts';
+import { containerName, containerPrefix } from '../../src/providers/local/index.ts';
 import { BIN } from './helpers.ts';
 import { leftovers, testStack } from './nodes.ts';
 
@@ -34,7 +34,7 @@ function interruptedCli(count: number): Promise<{ code: number | null; stderr: s
 
 const containers = () => leftovers(stack).containers.sort();
 const tagged = (list: Array<{ name: string }>) => list.map((n) => containerName(stack, n.name)).sort();
-const processes = () => spawnSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l.includes(containerName(stack, '')) && !l.includes('[lxc monitor]') && !l.startsWith('/sbin/init'));
+const processes = () => spawnSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l.includes(containerPrefix(stack)) && !l.includes('[lxc monitor]') && !l.startsWith('/sbin/init'));
 
 describe('cancellation', { timeout: 10 * 60_000 }, () => {
   test('an already aborted signal stops before anything is created', async () => {

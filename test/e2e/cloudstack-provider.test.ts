@@ -3,7 +3,9 @@
 // interrupted create, and a cloud that misbehaves (429, 533, slow and failing jobs,
 // dropped connections) without leaving an orphan.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { createProvider as createLocal } from '../../src/providers/local/index.ts';
@@ -29,16 +31,31 @@ describe('cloudstack provider against the endpoint', () => {
   test('the stack lock lives in the cloud: a second operator is refused by name; unlock clears a dead holder', async () => {
     const a = provider();
     const b = provider();
-    const release = await a.lockStack!('lk', 'forklift converge (pid 1, since t)');
+    // Holders on another host: whether they still run cannot be told from here.
+    const one = { operation: 'converge', pid: 1, host: 'elsewhere', since: 't' };
+    const two = { operation: 'lift', pid: 2, host: 'elsewhere', since: 't' };
+    const release = await a.lockStack!('lk', one);
     await assert.rejects(
-      b.lockStack!('lk', 'forklift lift (pid 2, since t)'),
-      /^ProviderError: cloudstack: stack lk is locked by forklift converge \(pid 1, since t\) \[[0-9a-f]{8}\]; wait for it to finish, or, if that run died, run forklift unlock$/,
+      b.lockStack!('lk', two),
+      /^ProviderError: cloudstack: stack lk is locked by forklift converge \(pid 1 on elsewhere, since t\) \[[0-9a-f]{8}, boot [0-9a-f]{8}\]; wait for it to finish, or, if that run died, run forklift unlock$/,
     );
     await release();
-    await b.lockStack!('lk', 'forklift lift (pid 2, since t)');
+    await b.lockStack!('lk', two);
     // b dies without releasing: its lock stays until someone breaks it
-    assert.match((await a.breakLock!('lk')) ?? '', /^forklift lift \(pid 2, since t\) \[[0-9a-f]{8}\]$/);
+    assert.match((await a.breakLock!('lk')) ?? '', /^forklift lift \(pid 2 on elsewhere, since t\) \[[0-9a-f]{8}, boot [0-9a-f]{8}\]$/);
     assert.equal(await a.breakLock!('lk'), undefined);
+    const groups = await ep.client.list<{ name: string }>('listSecurityGroups');
+    assert.ok(!groups.some((g) => g.name.startsWith('forklift.lock.')), 'no lock group is left');
+  });
+
+  test('a lock whose holder ran on this host and is gone is taken over; a live one is not', async () => {
+    const ended = spawnSync('true');
+    const dead = { operation: 'converge', pid: ended.pid!, host: hostname(), since: new Date().toISOString() };
+    const live = { operation: 'converge', pid: process.pid, host: hostname(), since: new Date().toISOString() };
+    await provider().lockStack!('lk2', dead);
+    const release = await provider().lockStack!('lk2', live);
+    await assert.rejects(provider().lockStack!('lk2', { ...live, operation: 'lift' }), new RegExp(`locked by forklift converge \\(pid ${process.pid} on ${hostname()}`));
+    await release();
     const groups = await ep.client.list<{ name: string }>('listSecurityGroups');
     assert.ok(!groups.some((g) => g.name.startsWith('forklift.lock.')), 'no lock group is left');
   });
@@ -64,7 +81,7 @@ describe('cloudstack provider against the endpoint', () => {
     const keyFile = join(ep.keyDir, stack);
     assert.equal(node.ssh.privateKey, readFileSync(keyFile, 'utf8'));
     assert.equal(sshRun(node, 'cloud-init status --wait >/dev/null; cat /root/from-user-data', { key: keyFile }).stdout.trim(), 'hello');
-    const sg = await ep.client.list<{ ingressrule: Array<{ startport: number }> }>('listSecurityGroups', { securitygroupname: `forklift-${stack}-web` });
+    const sg = await ep.client.list<{ ingressrule: Array<{ startport: number }> }>('listSecurityGroups', { securitygroupname: `forklift-${stack}.web` });
     assert.deepEqual(sg[0]!.ingressrule.map((r) => r.startport).sort((a, b) => a - b), [22, 80]);
   });
 

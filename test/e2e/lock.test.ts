@@ -2,6 +2,7 @@
 // with the holder named; SIGKILL of the holder frees the lock (it ends with its process).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { hostname } from 'node:os';
 import { describe, it } from 'node:test';
 import { BIN, stderrLine } from './helpers.ts';
 import { leftovers, testStack } from './nodes.ts';
@@ -17,7 +18,7 @@ describe('stack lock', { concurrency: false }, () => {
     await stderrLine(first, /^» configure/);
     const second = await cli(['lift']);
     assert.equal(second.code, 1);
-    assert.match(second.stderr, new RegExp(`^forklift: local: stack ${stack} is locked by forklift converge \\(pid ${first.pid}, since [^)]+\\); wait for it to finish`));
+    assert.match(second.stderr, new RegExp(`^forklift: local: stack ${stack} is locked by forklift converge \\(pid ${first.pid} on ${hostname()}, since [^)]+\\); wait for it to finish`));
     first.kill('SIGKILL');
     await exited;
     const after = await cli(['destroy', '-q']);

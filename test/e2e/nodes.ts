@@ -3,7 +3,7 @@
 // failed. And the one way tests reach a node: OpenSSH's ssh with forklift's key.
 import { spawnSync } from 'node:child_process';
 import { after } from 'node:test';
-import { chainName, containerName, createProvider, DEFAULT_LXC_PATH, SSH_KEY } from '../../src/providers/local/index.ts';
+import { chainName, containerName, containerPrefix, createProvider, DEFAULT_LXC_PATH, SSH_KEY } from '../../src/providers/local/index.ts';
 import type { NodeInfo } from '../../src/providers/types.ts';
 import type { NodeSpec } from '../../src/spec/node.ts';
 import { forklift, stackDir, type CliRun } from './helpers.ts';
@@ -15,9 +15,9 @@ after(async () => {
   for (const stack of stacks) await removeStack(stack);
 });
 
-/** A unique stack name for this test process, registered for removal when the file ends. */
-export function stackName(prefix: string): string {
-  const name = `${prefix}${process.pid}`;
+/** A unique stack name for this test process (`<prefix><pid><suffix>`), registered for removal when the file ends. */
+export function stackName(prefix: string, suffix = ''): string {
+  const name = `${prefix}${process.pid}${suffix}`;
   if (name.length > 24) throw new Error(`stack prefix ${prefix} is too long`);
   stacks.add(name);
   return name;
@@ -81,7 +81,7 @@ export function ssh(host: string | Pick<NodeInfo, 'address'>, command: string, o
 
 /** Containers and processes left on the host under a stack's names. */
 export function leftovers(stack: string): { containers: string[]; processes: string[] } {
-  const prefix = containerName(stack, 'x').slice(0, -1);
+  const prefix = containerPrefix(stack);
   const containers = spawnSync('lxc-ls', ['-1', '-P', DEFAULT_LXC_PATH], { encoding: 'utf8' }).stdout.split('\n').filter((n) => n.startsWith(prefix));
   const processes = spawnSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l.includes(prefix));
   return { containers, processes };

@@ -8,7 +8,9 @@ import { createReadStream, mkdirSync, mkdtempSync, readFileSync, rmSync, statSyn
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, normalize } from 'node:path';
-import { GATEWAY } from '../../src/providers/local/paths.ts';
+import { network } from '../../src/providers/local/index.ts';
+
+const GATEWAY = network().gateway;
 
 export interface Served {
   /** http://10.77.0.1:<port> */

@@ -5,15 +5,47 @@ import { chainName } from '../../src/providers/local/firewall.ts';
 import { resolveImage } from '../../src/providers/local/image.ts';
 import { macFor, renderLxcConfig } from '../../src/providers/local/lxcconfig.ts';
 import { renderSources } from '../../src/providers/local/mirror.ts';
-import { containerName } from '../../src/providers/local/naming.ts';
+import { containerName, isStackContainer } from '../../src/providers/local/naming.ts';
+import { network } from '../../src/providers/local/network.ts';
 import { renderUserData } from '../../src/providers/shared/userdata.ts';
 
 test('container names are readable, valid host names, hashed when lossy or long', () => {
-  assert.equal(containerName('prod', 'web-1'), 'fl-prod-web-1');
+  assert.equal(containerName('prod', 'web-1'), 'fl4-prod-web-1');
   const a = containerName('My Stack', 'web_1');
-  assert.match(a, /^fl-my-stack-web-1-[0-9a-f]{8}$/);
+  assert.match(a, /^flh-my-stack-web-1-[0-9a-f]{10}$/);
   const long = containerName('s'.repeat(80), 'n');
-  assert.ok(long.length <= 63 && /^[a-z0-9-]+$/.test(long));
+  assert.ok(long.length <= 63 && /^flh-[a-z0-9-]+$/.test(long));
+  assert.ok(containerName('a'.repeat(24), `${'g'.repeat(20)}-${'f'.repeat(12)}`).length <= 63, 'the longest plain names fit');
+});
+
+test('distinct (stack, name) pairs never share a container name', () => {
+  assert.notEqual(containerName('a', 'b-web-1'), containerName('a-b', 'web-1'));
+  assert.equal(containerName('a', 'b-web-1'), 'fl1-a-b-web-1');
+  assert.equal(containerName('a-b', 'web-1'), 'fl3-a-b-web-1');
+  // Exhaustively over short names: no two pairs collide, and each name says its stack.
+  const parts = ['a', 'b', 'a-b', 'b-a', 'a-b-c', 'ab', '1', 'a1-b'];
+  const seen = new Map<string, string>();
+  for (const stack of parts)
+    for (const name of parts) {
+      const c = containerName(stack, name);
+      assert.equal(seen.get(c), undefined, `${stack}/${name} and ${seen.get(c)} share ${c}`);
+      seen.set(c, `${stack}/${name}`);
+      assert.ok(isStackContainer(stack, c));
+      for (const other of parts) if (other !== stack) assert.ok(!isStackContainer(other, c), `${c} taken for stack ${other}`);
+    }
+  // A hashed name never passes for a plain one.
+  assert.ok(!isStackContainer('my', containerName('My', 'x')));
+});
+
+test('networks: gateway, node addresses and chain from the subnet', () => {
+  const d = network();
+  assert.deepEqual([d.bridge, d.gateway, d.prefixLen, d.size, d.mainChain], ['flbr0', '10.77.0.1', 16, 65533, 'FORKLIFT']);
+  assert.equal(d.addressAt(0), '10.77.0.2');
+  assert.equal(d.addressAt(254), '10.77.1.0');
+  const small = network('flt-9', '10.78.5.0/24');
+  assert.deepEqual([small.gateway, small.size, small.addressAt(0), small.addressAt(small.size - 1), small.mainChain], ['10.78.5.1', 253, '10.78.5.2', '10.78.5.254', 'FORKLIFT-flt-9']);
+  assert.throws(() => network('x', '10.78.5.1/24'), /host bits set; did you mean 10\.78\.5\.0\/24\?/);
+  assert.throws(() => network('x', '10.300.0.0/16'), /not an IPv4 CIDR/);
 });
 
 test('images resolve by family and version regex, or name what exists', () => {
@@ -29,8 +61,14 @@ test('images resolve by family and version regex, or name what exists', () => {
 test('LXC config: fixed MAC from the address, static address, limits', () => {
   assert.equal(macFor('10.77.1.255'), '02:00:0a:4d:01:ff');
   const config = renderLxcConfig({
-    hostname: 'fl-s-n', rootfs: '/base', delta: '/d', address: '10.77.0.9', logFile: '/l', hardware: { minRam: 512, minCores: 2 },
+    hostname: 'fl1-s-n', rootfs: '/base', delta: '/d', address: '10.77.0.9', logFile: '/l', net: network(), hardware: { minRam: 512, minCores: 2 },
   });
+  assert.match(config, /^lxc\.net\.0\.link = flbr0$/m);
+  assert.match(config, /^lxc\.net\.0\.ipv4\.gateway = 10\.77\.0\.1$/m);
+  const other = renderLxcConfig({ hostname: 'h', rootfs: '/b', delta: '/d', address: '10.78.5.7', logFile: '/l', net: network('flt-9', '10.78.5.0/24') });
+  assert.match(other, /^lxc\.net\.0\.link = flt-9$/m);
+  assert.match(other, /^lxc\.net\.0\.ipv4\.address = 10\.78\.5\.7\/24$/m);
+  assert.match(other, /^lxc\.net\.0\.hwaddr = 02:00:0a:4e:05:07$/m);
   assert.match(config, /^lxc\.rootfs\.path = overlay:\/base:\/d$/m);
   assert.match(config, /^lxc\.net\.0\.ipv4\.address = 10\.77\.0\.9\/16$/m);
   assert.match(config, /^lxc\.net\.0\.hwaddr = 02:00:0a:4d:00:09$/m);

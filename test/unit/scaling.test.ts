@@ -21,6 +21,14 @@ let n = 0;
 const counter = (bytes: number) => (n++).toString(16).padStart(bytes * 2, '0');
 
 describe('planScaling', () => {
+  test('an untagged node an interrupted create left is never kept, and its name is not reused', () => {
+    const untagged = { ...node('web-0000', ''), state: 'error' as const, tags: {} };
+    const s = planScaling([untagged], [web], { web: 1 }, (bytes) => '00'.repeat(bytes));
+    assert.deepEqual(s.keep, []);
+    assert.equal(s.create.length, 1);
+    assert.notEqual(s.create[0]!.name, 'web-0000');
+  });
+
   test('creates the missing nodes with fresh names, and keeps the rest', () => {
     const existing = [node('web-0001', 'web')];
     const s = planScaling(existing, [web], { web: 3 }, counter);

@@ -9,11 +9,11 @@ import { CloudStackClient, sleep } from './client.ts';
 import { Cloud, displayName, type Catalog } from './cloud.ts';
 import { breakLock, lockStack } from './lock.ts';
 import { CloudStackError } from './errors.ts';
-import { defaultKeyDir, localStackKey, registerKey, stackKeyFile, type StackKey } from './keys.ts';
+import { defaultKeyDir, keyPairName, localStackKey, registerKey, stackKeyFile, type StackKey } from './keys.ts';
 import { resolveOptions, type CloudStackProviderOptions } from './options.ts';
 import { ensureSecurityGroup } from './secgroup.ts';
 import { chooseDisk, chooseOffering, chooseTemplate, chooseZone, templateFamily, templateVersion, type Deployment, type Zone } from './select.ts';
-import { toNodeInfo, vmTags, type Vm } from './vm.ts';
+import { GONE_STATES, toNodeInfo, vmTags, type Vm } from './vm.ts';
 import { shortPin } from '../../transport/hostkey.ts';
 
 /** Deploy attempts when the cloud has no capacity (533) or a deploy job fails. */
@@ -120,12 +120,20 @@ export function createProvider(input: CloudStackProviderOptions = {}, context: P
   return {
     name: 'cloudstack',
 
-    lockStack: (stack, holder) => lockStack(client, stack, holder),
+    lockStack: (stack, holder) => lockStack(client, stack, holder, log),
     breakLock: (stack) => breakLock(client, stack),
 
     async validate(spec) {
       encodeUserData(spec);
       await plan(spec);
+    },
+
+    async listUntagged(stack, signal) {
+      // Deployed with the stack's key pair, named "<stack>/<name>" for its own name, and no stack tag: a create that died before createTags.
+      const vms = await client.list<Vm>('listVirtualMachines', { keypair: keyPairName(stack) }, signal);
+      return vms
+        .filter((vm) => !GONE_STATES.includes(vm.state) && vm.displayname === displayName(stack, vm.name) && vmTags(vm)[TAG.stack] === undefined)
+        .map((vm) => ({ ...toNodeInfo(vm, ''), group: '', state: 'error' as const }));
     },
 
     async listNodes(stack, signal) {

@@ -1,5 +1,9 @@
-// One security group per group, forklift-<stack>-<group>, brought to exactly the node spec's
-// inbound TCP ports (open to 0.0.0.0/0); rules not in the spec are revoked.
+// One security group per group, forklift-<stack>.<group>, brought to exactly the node spec's
+// inbound TCP ports (open to 0.0.0.0/0); rules not in the spec are revoked. The dot cannot
+// appear in stack or group names, so distinct (stack, group) pairs never share a group
+// (stack "a" with group "b-web" and stack "a-b" with group "web" did, under the earlier
+// forklift-<stack>-<group>, and each converge revoked the other's rules). VMs made before
+// keep the group they were deployed with; forklift no longer changes its rules.
 import type { CloudStackClient } from './client.ts';
 
 interface Rule {
@@ -17,7 +21,7 @@ interface Group {
 }
 
 export function securityGroupName(stack: string, group: string): string {
-  return `forklift-${stack}-${group}`;
+  return `forklift-${stack}.${group}`;
 }
 
 export async function ensureSecurityGroup(client: CloudStackClient, stack: string, group: string, ports: number[]): Promise<string> {

@@ -1,30 +1,32 @@
-// Node addresses: the lowest free one in 10.77.0.2–10.77.255.254, read from the
-// configs of existing containers (in this LXCPATH and the default one: they share the
-// bridge). Callers hold the host lock.
+// Node addresses: the lowest free one of the network's subnet, read from the configs of
+// existing containers (in every LXCPATH on the network). Callers hold the host lock.
 import { ProviderError } from '../../errors.ts';
-import { DEFAULT_LXC_PATH } from './paths.ts';
+import type { Site } from './site.ts';
 import { allContainers, readAddress } from './store.ts';
 
-const FIRST = 2;
-const LAST = 65534;
-
-function usedAddresses(lxcPath: string): Set<string | undefined> {
-  const used = new Set<string | undefined>();
-  for (const path of new Set([lxcPath, DEFAULT_LXC_PATH]))
-    for (const c of allContainers(path)) used.add(readAddress(path, c));
+function usedAddresses(site: Site): Set<string> {
+  const used = new Set<string>();
+  for (const path of site.lxcPaths)
+    for (const c of allContainers(path)) {
+      const address = readAddress(path, c);
+      if (address) used.add(address);
+    }
   return used;
 }
 
 /** How many more nodes fit in the subnet (its addresses not used by any container). */
-export function addressCapacity(lxcPath: string): number {
-  return LAST - FIRST + 1 - [...usedAddresses(lxcPath)].filter(Boolean).length;
+export function addressCapacity(site: Site): number {
+  const used = usedAddresses(site);
+  let free = 0;
+  for (let i = 0; i < site.net.size; i++) if (!used.has(site.net.addressAt(i))) free++;
+  return free;
 }
 
-export function allocateAddress(lxcPath: string): string {
-  const used = usedAddresses(lxcPath);
-  for (let i = FIRST; i <= LAST; i++) {
-    const address = `10.77.${i >> 8}.${i & 255}`;
+export function allocateAddress(site: Site): string {
+  const used = usedAddresses(site);
+  for (let i = 0; i < site.net.size; i++) {
+    const address = site.net.addressAt(i);
     if (!used.has(address)) return address;
   }
-  throw new ProviderError('local', 'no free address left in 10.77.0.0/16');
+  throw new ProviderError('local', `no free address left in ${site.net.subnet}`);
 }

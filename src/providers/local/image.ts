@@ -5,13 +5,12 @@ import { join } from 'node:path';
 import { ProviderError } from '../../errors.ts';
 import { tail } from '../../text.ts';
 import type { NodeSpec } from '../../spec/node.ts';
-import type { ProviderLog } from '../types.ts';
 import { removeTree } from './fsutil.ts';
 import { withLock } from './lock.ts';
 import { hostAptSources, hostCodename, mainMirror, renderSources } from './mirror.ts';
-import { ensureHostPackages } from './packages.ts';
 import { IMAGE_LOCK, IMAGES_DIR } from './paths.ts';
-import { run } from './run.ts';
+import type { Run } from './run.ts';
+import type { Site } from './site.ts';
 
 export interface ImageFacts {
   id: string;
@@ -69,22 +68,23 @@ export function imageRootfs(image: ImageFacts): string {
   return join(IMAGES_DIR, image.id, 'rootfs');
 }
 
-/** Build the image unless it is cached; returns its rootfs path. */
-export async function ensureImage(image: ImageFacts, log: ProviderLog): Promise<string> {
+/** Build the image unless it is cached (the host is prepared: debootstrap is there); returns its rootfs path. */
+export async function ensureImage(image: ImageFacts, site: Site): Promise<string> {
   const rootfs = imageRootfs(image);
   if (existsSync(rootfs)) return rootfs;
-  await ensureHostPackages(log);
   return withLock(IMAGE_LOCK, async () => {
     if (existsSync(rootfs)) return rootfs; // another process built it meanwhile
-    await build(image, log);
+    await build(image, site);
     return rootfs;
   });
 }
 
-async function build(image: ImageFacts, log: ProviderLog): Promise<void> {
+async function build(image: ImageFacts, site: Site): Promise<void> {
+  const { log, runner } = site;
+  const run = runner.run;
   mkdirSync(IMAGES_DIR, { recursive: true });
   for (const stale of readdirSync(IMAGES_DIR).filter((n) => n.startsWith('.build-')))
-    await removeTree(join(IMAGES_DIR, stale));
+    await removeTree(runner, join(IMAGES_DIR, stale));
   const tmp = join(IMAGES_DIR, `.build-${image.id}-${process.pid}`);
   const root = join(tmp, 'rootfs');
   const sources = hostAptSources();
@@ -97,8 +97,8 @@ async function build(image: ImageFacts, log: ProviderLog): Promise<void> {
     await run('debootstrap', ['--variant=minbase', `--include=${INCLUDE.join(',')}`, image.codename, root, mirror]);
     rmSync(join(root, 'etc/apt/sources.list'), { force: true });
     writeFileSync(join(root, 'etc/apt/sources.list.d/debian.sources'), renderSources(sources, hostCode, image.codename));
-    await aptInChroot(root, ['update', '-q']);
-    await aptInChroot(root, ['install', '-y', '-q', '--no-install-recommends', ...APT_EXTRA]);
+    await aptInChroot(run, root, ['update', '-q']);
+    await aptInChroot(run, root, ['install', '-y', '-q', '--no-install-recommends', ...APT_EXTRA]);
     await run('chroot', [root, 'apt-get', 'clean']);
     emptyDir(join(root, 'var/lib/apt/lists'), ['partial', 'lock']);
     for (const key of readdirSync(join(root, 'etc/ssh')).filter((n) => n.startsWith('ssh_host_')))
@@ -111,7 +111,7 @@ async function build(image: ImageFacts, log: ProviderLog): Promise<void> {
   } catch (err) {
     const logFile = join(root, 'debootstrap/debootstrap.log');
     const detail = existsSync(logFile) ? `\n${tail(readFileSync(logFile, 'utf8'), 15)}` : '';
-    await removeTree(tmp);
+    await removeTree(runner, tmp);
     if (detail && err instanceof Error) err.message += detail;
     throw err;
   }
@@ -119,7 +119,7 @@ async function build(image: ImageFacts, log: ProviderLog): Promise<void> {
 }
 
 /** apt-get inside the build root, with /proc mounted and services kept from starting. */
-async function aptInChroot(root: string, args: string[]): Promise<void> {
+async function aptInChroot(run: Run, root: string, args: string[]): Promise<void> {
   const policy = join(root, 'usr/sbin/policy-rc.d');
   writeFileSync(policy, '#!/bin/sh\nexit 101\n', { mode: 0o755 });
   await run('mount', ['-t', 'proc', 'proc', join(root, 'proc')]);

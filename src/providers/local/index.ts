@@ -12,5 +12,7 @@ export { PORTS_TAG } from './store.ts';
 export { INGRESS_TAG, type IngressRule } from './ingress.ts';
 /** Host objects a node owns, by the names the provider gives them (for tests and clean-up by name). */
 export { chainName } from './firewall.ts';
-export { containerName } from './naming.ts';
-export { SSH_KEY, DEFAULT_LXC_PATH, BRIDGE, GATEWAY } from './paths.ts';
+export { containerName, containerPrefix } from './naming.ts';
+export { SSH_KEY, DEFAULT_LXC_PATH, STATE_DIR } from './paths.ts';
+export { DEFAULT_BRIDGE, DEFAULT_SUBNET, network, type Network } from './network.ts';
+export { DEFAULT_TIMEOUTS } from './run.ts';

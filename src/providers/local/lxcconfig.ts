@@ -1,9 +1,9 @@
-// The LXC config of one node: debian common config, unconfined, static address on
-// flbr0 with a MAC derived from the address (a reused address keeps its MAC, so
-// neighbours' ARP caches stay right), hardware limits where cheap.
+// The LXC config of one node: debian common config, unconfined, static address on the
+// network's bridge with a MAC derived from the address (a reused address keeps its MAC,
+// so neighbours' ARP caches stay right), hardware limits where cheap.
 import { existsSync } from 'node:fs';
 import type { NodeSpec } from '../../spec/node.ts';
-import { BRIDGE, GATEWAY, PREFIX_LEN } from './paths.ts';
+import type { Network } from './network.ts';
 
 export interface LxcConfigInput {
   hostname: string;
@@ -11,12 +11,13 @@ export interface LxcConfigInput {
   delta: string;
   address: string;
   logFile: string;
+  net: Pick<Network, 'bridge' | 'gateway' | 'prefixLen'>;
   hardware?: NodeSpec['hardware'];
 }
 
+/** 02:00 (locally administered) and the address's four bytes. */
 export function macFor(address: string): string {
-  const [, , c, d] = address.split('.').map(Number);
-  return ['02', '00', '0a', '4d', c, d].map((x) => (typeof x === 'number' ? x.toString(16).padStart(2, '0') : x)).join(':');
+  return ['02', '00', ...address.split('.').map((x) => Number(x).toString(16).padStart(2, '0'))].join(':');
 }
 
 /**
@@ -50,12 +51,12 @@ export function renderLxcConfig(input: LxcConfigInput): string {
     `lxc.log.file = ${input.logFile}`,
     'lxc.log.level = WARN',
     'lxc.net.0.type = veth',
-    `lxc.net.0.link = ${BRIDGE}`,
+    `lxc.net.0.link = ${input.net.bridge}`,
     'lxc.net.0.flags = up',
     'lxc.net.0.name = eth0',
     `lxc.net.0.hwaddr = ${macFor(input.address)}`,
-    `lxc.net.0.ipv4.address = ${input.address}/${PREFIX_LEN}`,
-    `lxc.net.0.ipv4.gateway = ${GATEWAY}`,
+    `lxc.net.0.ipv4.address = ${input.address}/${input.net.prefixLen}`,
+    `lxc.net.0.ipv4.gateway = ${input.net.gateway}`,
     ...limitLines(input.hardware),
     '',
   ].join('\n');

@@ -1,6 +1,8 @@
 // Container lifecycle of one node: define (config + tags, under the host lock), start,
-// read back, destroy. A node's record is its directory under LXCPATH.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+// read back, destroy. A node's record is its directory under LXCPATH; its tags file is
+// written first and removed last, so an interrupted create or destroy leaves a node that
+// is listed (and not running), which the next converge removes.
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ProviderError } from '../../errors.ts';
 import type { NodeInfo, NodeState, Tags } from '../types.ts';
@@ -13,8 +15,8 @@ import { removeTree } from './fsutil.ts';
 import { readHostKey } from './keys.ts';
 import { withLock } from './lock.ts';
 import { renderLxcConfig, type LxcConfigInput } from './lxcconfig.ts';
-import { DELTA_DIR, HOST_LOCK, READY_FILE } from './paths.ts';
-import { run } from './run.ts';
+import { DELTA_DIR, READY_FILE, TAGS_FILE } from './paths.ts';
+import type { Site } from './site.ts';
 import { containerDir, parsePorts, PORTS_TAG, readAddress, readTags, writeTags } from './store.ts';
 
 /** Tag with the engine's node name (the container name is derived, possibly hashed). */
@@ -29,12 +31,13 @@ export function deltaDir(lxcPath: string, container: string): string {
  * before anything starts: an interrupted create leaves a listable, tagged node.
  */
 export async function defineNode(
-  lxcPath: string,
+  site: Site,
   container: string,
   tags: Tags,
-  config: Omit<LxcConfigInput, 'address' | 'delta' | 'logFile'>,
+  config: Omit<LxcConfigInput, 'address' | 'delta' | 'logFile' | 'net'>,
 ): Promise<string> {
-  return withLock(HOST_LOCK, async () => {
+  const { lxcPath } = site;
+  return withLock(site.hostLock, async () => {
     const dir = containerDir(lxcPath, container);
     if (existsSync(dir)) {
       const old = readTags(lxcPath, container);
@@ -45,43 +48,49 @@ export async function defineNode(
           : `container ${container} already exists and belongs to something else`,
       );
     }
-    const address = allocateAddress(lxcPath);
-    mkdirSync(join(dir, DELTA_DIR), { recursive: true, mode: 0o755 });
+    const address = allocateAddress(site);
+    mkdirSync(dir, { recursive: true, mode: 0o755 });
     writeTags(lxcPath, container, tags);
+    mkdirSync(join(dir, DELTA_DIR), { mode: 0o755 });
     const delta = deltaDir(lxcPath, container);
-    writeFileSync(join(dir, 'config'), renderLxcConfig({ ...config, address, delta, logFile: join(dir, 'lxc.log') }));
+    writeFileSync(join(dir, 'config'), renderLxcConfig({ ...config, address, delta, logFile: join(dir, 'lxc.log'), net: site.net }));
     return address;
   });
 }
 
-export async function startNode(lxcPath: string, container: string): Promise<void> {
-  const address = readAddress(lxcPath, container);
-  const tags = readTags(lxcPath, container);
+export async function startNode(site: Site, container: string): Promise<void> {
+  const address = readAddress(site.lxcPath, container);
+  const tags = readTags(site.lxcPath, container);
   if (!address || !tags) throw new ProviderError('local', `${container}: no config or tags`);
-  await applyFirewall(container, address, parsePorts(tags[PORTS_TAG]), parseIngress(tags[INGRESS_TAG]));
-  await run('lxc-start', ['-P', lxcPath, '-n', container, '-d']);
+  await applyFirewall(site, container, address, parsePorts(tags[PORTS_TAG]), parseIngress(tags[INGRESS_TAG]));
+  await site.runner.run('lxc-start', ['-P', site.lxcPath, '-n', container, '-d']);
 }
 
 export function markReady(lxcPath: string, container: string): void {
   writeFileSync(join(containerDir(lxcPath, container), READY_FILE), new Date().toISOString() + '\n');
 }
 
-export async function nodeState(lxcPath: string, container: string): Promise<NodeState> {
-  const info = await run('lxc-info', ['-P', lxcPath, '-n', container, '-s', '-H'], { allowFail: true });
-  const lxcState = info.stdout.trim();
-  const ready = existsSync(join(containerDir(lxcPath, container), READY_FILE));
-  if (lxcState === 'RUNNING') return ready ? 'running' : 'pending';
-  if (lxcState === 'STOPPED') return ready ? 'stopped' : 'error';
-  if (lxcState === 'STARTING') return 'pending';
+/** LXC's state of a container: RUNNING, STOPPED, STARTING... ("" when LXC does not know it). */
+export async function lxcState(site: Site, container: string): Promise<string> {
+  const info = await site.runner.run('lxc-info', ['-P', site.lxcPath, '-n', container, '-s', '-H'], { allowFail: true });
+  return info.code === 0 ? info.stdout.trim() : '';
+}
+
+export async function nodeState(site: Site, container: string): Promise<NodeState> {
+  const state = await lxcState(site, container);
+  const ready = existsSync(join(containerDir(site.lxcPath, container), READY_FILE));
+  if (state === 'RUNNING') return ready ? 'running' : 'pending';
+  if (state === 'STOPPED') return ready ? 'stopped' : 'error';
+  if (state === 'STARTING') return 'pending';
   return 'error';
 }
 
 /** A node as read back from its directory; undefined when it has no tags. */
-export async function readNode(lxcPath: string, container: string, privateKey: string): Promise<NodeInfo | undefined> {
-  const tags = readTags(lxcPath, container);
+export async function readNode(site: Site, container: string, privateKey: string): Promise<NodeInfo | undefined> {
+  const tags = readTags(site.lxcPath, container);
   if (!tags) return undefined;
-  const address = readAddress(lxcPath, container) ?? '';
-  const hostKey = readHostKey(join(deltaDir(lxcPath, container), 'etc/ssh'));
+  const address = readAddress(site.lxcPath, container) ?? '';
+  const hostKey = readHostKey(join(deltaDir(site.lxcPath, container), 'etc/ssh'));
   // The image this provider built the node from is its own record of the node's OS.
   const image = IMAGES.find((i) => i.id === tags[TAG.image]);
   return {
@@ -89,21 +98,35 @@ export async function readNode(lxcPath: string, container: string, privateKey: s
     name: tags[NAME_TAG] ?? container,
     group: tags[TAG.group] ?? '',
     address,
-    state: await nodeState(lxcPath, container),
+    state: await nodeState(site, container),
     tags,
     os: { family: image?.osFamily ?? 'debian', version: image?.osVersion ?? '' },
     ssh: { host: address, port: 22, user: 'root', privateKey, ...(hostKey ? { hostKey } : {}) },
   };
 }
 
-/** Stop (kill), destroy, drop the firewall chain and the directory. Idempotent. */
-export async function destroyContainer(lxcPath: string, container: string): Promise<void> {
+/**
+ * Remove a node, in an order that a kill at any point leaves it listed and not running:
+ * the ready mark goes first, then the container is stopped, its firewall removed, its
+ * config and files deleted, and its tags last. Idempotent.
+ */
+export async function destroyContainer(site: Site, container: string): Promise<void> {
   if (!/^[a-z0-9][a-z0-9-]*$/.test(container)) throw new ProviderError('local', `refusing odd container name ${container}`);
-  const dir = containerDir(lxcPath, container);
+  const dir = containerDir(site.lxcPath, container);
+  rmSync(join(dir, READY_FILE), { force: true });
   if (existsSync(join(dir, 'config'))) {
-    await run('lxc-stop', ['-P', lxcPath, '-n', container, '-k'], { allowFail: true });
-    await run('lxc-destroy', ['-P', lxcPath, '-n', container, '-f'], { allowFail: true });
+    await site.runner.run('lxc-stop', ['-P', site.lxcPath, '-n', container, '-k'], { allowFail: true });
+    const state = await lxcState(site, container);
+    // Its firewall stays while it runs: never leave a running node open.
+    if (state !== 'STOPPED' && state !== '') throw new ProviderError('local', `${container} is still ${state} after lxc-stop; it was not removed`);
   }
-  await removeFirewall(container);
-  if (existsSync(dir)) await removeTree(dir);
+  await removeFirewall(site, container);
+  if (!existsSync(dir)) return;
+  rmSync(join(dir, 'config'), { force: true });
+  for (const entry of readdirSync(dir, { withFileTypes: true }).filter((e) => e.name !== TAGS_FILE)) {
+    if (entry.isDirectory()) await removeTree(site.runner, join(dir, entry.name));
+    else rmSync(join(dir, entry.name), { force: true });
+  }
+  rmSync(join(dir, TAGS_FILE), { force: true });
+  await removeTree(site.runner, dir);
 }

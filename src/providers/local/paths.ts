@@ -1,15 +1,10 @@
-// Where the local provider keeps its state on the host. Every name carries forklift's prefix.
+// Where the local provider keeps its state on the host, by default. Every name carries
+// forklift's prefix. The state folder and the network are provider options (site.ts).
 export const IMAGES_DIR = '/var/cache/forklift/images';
+export const IMAGE_LOCK = `${IMAGES_DIR}/.lock`;
 export const STATE_DIR = '/var/lib/forklift';
 export const DEFAULT_LXC_PATH = `${STATE_DIR}/lxc`;
 export const SSH_KEY = `${STATE_DIR}/ssh/id_ed25519`;
-export const HOST_LOCK = `${STATE_DIR}/host.lock`;
-export const IMAGE_LOCK = `${IMAGES_DIR}/.lock`;
-
-export const BRIDGE = 'flbr0';
-export const SUBNET = '10.77.0.0/16';
-export const GATEWAY = '10.77.0.1';
-export const PREFIX_LEN = 16;
 
 /** Files the provider keeps in each container's directory (beside LXC's `config`). */
 export const TAGS_FILE = 'forklift-tags.json';

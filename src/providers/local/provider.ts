@@ -1,4 +1,5 @@
-// The local provider: nodes are LXC containers on this machine (see local-nodes.md).
+// The local provider: nodes are LXC containers on this machine, on a bridge and subnet of
+// their own (options: bridge, subnet, stateDir), behind a firewall per node.
 import { existsSync, readFileSync, statfsSync } from 'node:fs';
 import { join } from 'node:path';
 import { cpus, totalmem } from 'node:os';
@@ -8,20 +9,20 @@ import { tail } from '../../text.ts';
 import { renderUserData } from '../shared/userdata.ts';
 import { waitForSsh } from '../shared/ssh-wait.ts';
 import { TAG, type CreateNodeRequest, type NodeInfo, type Provider, type ProviderContext, type Tags } from '../types.ts';
+import { addressCapacity } from './address.ts';
 import { writeDelta } from './delta.ts';
 import { applyFirewall } from './firewall.ts';
-import { prepareHost } from './host.ts';
 import { ensureImage, resolveImage } from './image.ts';
 import { checkIngress, encodeIngress, INGRESS_TAG, parseIngress, type IngressRule } from './ingress.ts';
 import { ensureClientKey } from './keys.ts';
-import { stackLock } from './stacklock.ts';
 import { withLock } from './lock.ts';
 import { containerName } from './naming.ts';
 import { defineNode, deltaDir, destroyContainer, markReady, NAME_TAG, readNode, startNode } from './node.ts';
-import { addressCapacity } from './address.ts';
-import { BRIDGE, DEFAULT_LXC_PATH, HOST_LOCK, SUBNET } from './paths.ts';
 import type { LocalProviderOptions } from './options.ts';
-import { containerDir, parsePorts, PORTS_TAG, readAddress, readTags, taggedContainers, writeTags } from './store.ts';
+import { ready } from './ready.ts';
+import { siteFor } from './site.ts';
+import { stackLock } from './stacklock.ts';
+import { containerDir, parsePorts, PORTS_TAG, readAddress, readTags, taggedContainers, untaggedContainers, writeTags } from './store.ts';
 
 const USER_DATA_LIMIT = { provider: 'local', measure: 'bytes' } as const;
 
@@ -50,37 +51,31 @@ export interface LocalProvider extends Provider {
 const quiet: ProviderContext = { log: () => {} };
 
 export function createProvider(opts: LocalProviderOptions = {}, context: ProviderContext = quiet): LocalProvider {
-  const { log } = context;
-  const lxcPath = opts.lxcPath ?? DEFAULT_LXC_PATH;
-  let prepared: Promise<void> | undefined;
-
-  const ready = (): Promise<void> => {
-    if (!prepared || !existsSync(`/sys/class/net/${BRIDGE}`)) {
-      prepared = prepareHost(lxcPath, log);
-      prepared.catch(() => (prepared = undefined));
-    }
-    return prepared;
-  };
+  const site = siteFor(opts, context.log);
+  const { lxcPath } = site;
+  const clientKey = () => ensureClientKey(site.sshKey);
 
   async function setInboundPorts(node: Pick<NodeInfo, 'id'>, ports: number[]): Promise<void> {
     const address = readAddress(lxcPath, node.id);
     if (!address) throw new ProviderError('local', `node ${node.id} does not exist`);
     const sorted = [...new Set(ports)].sort((a, b) => a - b);
-    await withLock(HOST_LOCK, async () => {
+    await ready(site);
+    await withLock(site.hostLock, async () => {
       const old = readTags(lxcPath, node.id) ?? {};
       writeTags(lxcPath, node.id, { ...old, [PORTS_TAG]: sorted.join(',') });
     });
-    await applyFirewall(node.id, address, sorted, parseIngress(readTags(lxcPath, node.id)?.[INGRESS_TAG]));
+    await applyFirewall(site, node.id, address, sorted, parseIngress(readTags(lxcPath, node.id)?.[INGRESS_TAG]));
   }
 
   async function setIngress(node: Pick<NodeInfo, 'id'>, rules: readonly IngressRule[]): Promise<void> {
     const checked = checkIngress(rules);
     const address = readAddress(lxcPath, node.id);
     if (!address) throw new ProviderError('local', `node ${node.id} does not exist`);
-    await withLock(HOST_LOCK, async () => {
+    await ready(site);
+    await withLock(site.hostLock, async () => {
       const old = readTags(lxcPath, node.id) ?? {};
       writeTags(lxcPath, node.id, { ...old, [INGRESS_TAG]: encodeIngress(checked) });
-      await applyFirewall(node.id, address, parsePorts(old[PORTS_TAG]), checked);
+      await applyFirewall(site, node.id, address, parsePorts(old[PORTS_TAG]), checked);
     });
   }
 
@@ -106,17 +101,30 @@ export function createProvider(opts: LocalProviderOptions = {}, context: Provide
 
     async validate(spec, count) {
       check(spec);
-      const room = addressCapacity(lxcPath);
-      if (count > room) throw new ProviderError('local', `${count} nodes do not fit: this host has room for ${room} more in ${SUBNET}`);
+      const room = addressCapacity(site);
+      if (count > room) throw new ProviderError('local', `${count} nodes do not fit: this host has room for ${room} more in ${site.net.subnet}`);
     },
 
-    lockStack: stackLock,
+    lockStack: (stack, holder) => stackLock(site.locksDir, stack, holder),
 
     async listNodes(stack) {
-      const { privateKey } = await ensureClientKey();
+      const { privateKey } = await clientKey();
       const mine = taggedContainers(lxcPath).filter((c) => readTags(lxcPath, c)?.[TAG.stack] === stack);
-      const nodes = await Promise.all(mine.map((c) => readNode(lxcPath, c, privateKey)));
+      const nodes = await Promise.all(mine.map((c) => readNode(site, c, privateKey)));
       return nodes.filter((n): n is NodeInfo => !!n).sort((a, b) => a.name.localeCompare(b.name));
+    },
+
+    async listUntagged(stack) {
+      return untaggedContainers(lxcPath, stack).map((container) => ({
+        id: container,
+        name: container,
+        group: '',
+        address: '',
+        state: 'error' as const,
+        tags: {},
+        os: { family: '', version: '' },
+        ssh: { host: '', port: 22, user: 'root', privateKey: '' },
+      }));
     },
 
     async createNode(req, signal) {
@@ -124,9 +132,9 @@ export function createProvider(opts: LocalProviderOptions = {}, context: Provide
       check(req.nodeSpec);
       const userData = renderUserData(req.nodeSpec, USER_DATA_LIMIT);
       const image = resolveImage(req.nodeSpec);
-      await ready();
-      const rootfs = await ensureImage(image, log);
-      const key = await ensureClientKey();
+      await ready(site);
+      const rootfs = await ensureImage(image, site);
+      const key = await clientKey();
       const container = containerName(req.stack, req.name);
       const ports = inboundPorts(req.nodeSpec);
       const tags: Tags = {
@@ -137,7 +145,7 @@ export function createProvider(opts: LocalProviderOptions = {}, context: Provide
         [TAG.image]: image.id,
         [PORTS_TAG]: ports.join(','),
       };
-      const address = await defineNode(lxcPath, container, tags, {
+      const address = await defineNode(site, container, tags, {
         hostname: container,
         rootfs,
         hardware: req.nodeSpec.hardware,
@@ -149,7 +157,7 @@ export function createProvider(opts: LocalProviderOptions = {}, context: Provide
         userData,
       });
       try {
-        await startNode(lxcPath, container);
+        await startNode(site, container);
         await waitForSsh(address, { provider: 'local', ...(opts.sshTimeoutMs ? { timeoutMs: opts.sshTimeoutMs } : {}), ...(signal ? { signal } : {}) });
       } catch (err) {
         // The node stays listed (state "error"/"pending") for the engine to destroy.
@@ -158,17 +166,17 @@ export function createProvider(opts: LocalProviderOptions = {}, context: Provide
         throw err;
       }
       markReady(lxcPath, container);
-      const node = await readNode(lxcPath, container, key.privateKey);
+      const node = await readNode(site, container, key.privateKey);
       if (!node) throw new ProviderError('local', `${where}: node vanished while being created`);
       return node;
     },
 
     async destroyNode(node) {
-      await destroyContainer(lxcPath, node.id);
+      await destroyContainer(site, node.id);
     },
 
     async tagNode(node, tags) {
-      await withLock(HOST_LOCK, async () => {
+      await withLock(site.hostLock, async () => {
         const old = readTags(lxcPath, node.id);
         if (!old) throw new ProviderError('local', `node ${node.name} (${node.id}) does not exist`);
         writeTags(lxcPath, node.id, { ...old, ...tags });

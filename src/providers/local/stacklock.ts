@@ -4,13 +4,12 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ProviderError } from '../../errors.ts';
+import { describeHolder } from '../shared/holder.ts';
+import type { LockHolder } from '../types.ts';
 import { tryLock } from './lock.ts';
-import { STATE_DIR } from './paths.ts';
 
-const lockFile = (stack: string) => join(STATE_DIR, 'locks', `${stack}.lock`);
-
-export async function stackLock(stack: string, holder: string): Promise<() => Promise<void>> {
-  const file = lockFile(stack);
+export async function stackLock(locksDir: string, stack: string, holder: LockHolder): Promise<() => Promise<void>> {
+  const file = join(locksDir, `${stack}.lock`);
   const release = await tryLock(file);
   if (!release) {
     let who = 'another forklift process';
@@ -21,7 +20,7 @@ export async function stackLock(stack: string, holder: string): Promise<() => Pr
     }
     throw new ProviderError('local', `stack ${stack} is locked by ${who}; wait for it to finish (the lock ends with its process)`);
   }
-  writeFileSync(`${file}.holder`, `${holder}\n`);
+  writeFileSync(`${file}.holder`, `${describeHolder(holder)}\n`);
   return async () => {
     rmSync(`${file}.holder`, { force: true });
     await release();

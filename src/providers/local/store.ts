@@ -3,6 +3,7 @@
 import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Tags } from '../types.ts';
+import { isStackContainer } from './naming.ts';
 import { TAGS_FILE } from './paths.ts';
 
 /** Tag holding a node's inbound TCP ports, e.g. "22,80,443". */
@@ -33,6 +34,14 @@ export function writeTags(lxcPath: string, container: string, tags: Tags): void 
 export function taggedContainers(lxcPath: string): string[] {
   if (!existsSync(lxcPath)) return [];
   return readdirSync(lxcPath).filter((name) => existsSync(join(lxcPath, name, TAGS_FILE)));
+}
+
+/** Directories named as the stack's containers that carry no tags: left by a create killed before its first write. */
+export function untaggedContainers(lxcPath: string, stack: string): string[] {
+  if (!existsSync(lxcPath)) return [];
+  return readdirSync(lxcPath, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && isStackContainer(stack, e.name) && !existsSync(join(lxcPath, e.name, TAGS_FILE)))
+    .map((e) => e.name);
 }
 
 /** Every container directory under lxcPath, tagged or not. */

@@ -1,7 +1,7 @@
 // SSH keys made on this machine with OpenSSH's ssh-keygen: forklift's client keys and
 // nodes' host keys. The one place that runs ssh-keygen.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { promisify } from 'node:util';
 import { ProviderError } from '../../errors.ts';
@@ -17,14 +17,23 @@ export interface KeyPair {
   publicKey: string;
 }
 
-/** Write a new key pair to `file` and `file.pub` (0600, no passphrase). */
+/**
+ * Write a new key pair to `file` and `file.pub` (0600, no passphrase). Made under a
+ * temporary name and renamed into place, the public key first: a process killed meanwhile
+ * never leaves a private key without its public one (which every later run would trip on).
+ */
 export async function generateKey(provider: string, file: string, comment: string, type: KeyType = 'ed25519'): Promise<void> {
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  const tmp = `${file}.${process.pid}.tmp`;
+  rmSync(tmp, { force: true });
+  rmSync(`${tmp}.pub`, { force: true });
   try {
-    await run('ssh-keygen', ['-q', '-t', type, '-N', '', '-C', comment, '-f', file]);
+    await run('ssh-keygen', ['-q', '-t', type, '-N', '', '-C', comment, '-f', tmp]);
   } catch (err) {
     throw new ProviderError(provider, `could not generate the SSH key ${file}: ${(err as Error).message.split('\n')[0]}`);
   }
+  renameSync(`${tmp}.pub`, `${file}.pub`);
+  renameSync(tmp, file);
 }
 
 /** Read the key pair in `file`, making it first when it does not exist. `lock` serializes makers across processes. */
