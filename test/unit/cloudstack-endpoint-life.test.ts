@@ -127,6 +127,10 @@ test('destroy keeps a Destroyed VM (listed, node stopped) until expunged; recove
   const other = await deploy('life-7');
   await c.job('destroyVirtualMachine', { id: other.id, expunge: 'true' });
   assert.deepEqual([await c.call('listVirtualMachines', { id: other.id }), fake.nodes.has(other.id)], [{}, false]);
+  const orphan = await deploy('life-7b');
+  fake.nodes.delete(orphan.id); // its node was removed behind the endpoint's back
+  await c.job('destroyVirtualMachine', { id: orphan.id, expunge: 'true' });
+  assert.deepEqual(await c.call('listVirtualMachines', { id: orphan.id }), {}, 'a VM whose node is gone can still be destroyed');
 });
 
 test('after a restart, each VM is in the state its node is in (the host may have rebooted meanwhile)', async () => {

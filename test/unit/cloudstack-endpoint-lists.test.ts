@@ -57,6 +57,12 @@ test('a VM carries the fields the reference lists: keypair, tags, security group
   assert.match(vm!.created, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+0000$/);
 });
 
+test('listNics: the VM\'s one NIC on the guest network, as in the VM', async () => {
+  const [vm] = await c.list<{ nic: unknown[] }>('listVirtualMachines', { id: vms[0]!.id });
+  assert.deepEqual(await c.list('listNics', { virtualmachineid: vms[0]!.id }), vm!.nic);
+  await assert.rejects(c.call('listNics', {}), (e: CloudStackError) => e.status === 431 && /missing parameter virtualmachineid/.test(e.errortext));
+});
+
 test('filters: id, ids, name (a substring for VMs), keyword, state, tags, listall', async () => {
   const list = (p: Record<string, string>) => c.list<{ id: string }>('listVirtualMachines', p).then(ids);
   assert.deepEqual(await list({ id: vms[0]!.id }), idsOf('alpha'));
@@ -142,6 +148,10 @@ test('XML, CloudStack\'s default, is served: without response, or with response=
   const missing = await get({ command: 'listTemplates' });
   assert.equal(missing.status, 431);
   assert.match(missing.text, /<listtemplatesresponse [^>]*><errorcode>431<\/errorcode><cserrorcode>4350<\/cserrorcode><errortext>Unable to execute API command due to missing parameter templatefilter<\/errortext>/);
+  // A synchronous SuccessResponse: success is the string "true", as CloudStack writes it.
+  assert.match((await get({ command: 'deleteSSHKeyPair', name: 'lists' })).text, /<success>true<\/success>/);
+  await c.call('registerSSHKeyPair', { name: 'lists2', publickey: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIC8uo2JZZ7FqVvUy3QNFZ7y3ZrJkZv2Nn0kz2h5bQ5y7 l' });
+  assert.deepEqual(await c.call('deleteSSHKeyPair', { name: 'lists2' }), { success: 'true' });
   const escaped = await get({ command: 'createSecurityGroup', name: 'x<&>"y' });
   assert.match(escaped.text, /<name>x&#60;&#38;&#62;&#34;y<\/name>/);
   assert.match((await get({ command: 'listZones', response: 'JSON' })).type, /^application\/json/);

@@ -33,10 +33,12 @@ export function groupView(ctx: Ctx, g: SecurityGroupRecord) {
   };
 }
 
-function nicView(vm: VmRecord) {
+/** A VM's NICs: one, on the guest network, once it has an address. */
+export function nicView(vm: VmRecord) {
   if (!vm.address) return [];
   return [{
     id: derivedId(`nic:${vm.id}`),
+    virtualmachineid: vm.id,
     deviceid: '0',
     ipaddress: vm.address,
     macaddress: macFor(vm.address),

@@ -15,7 +15,8 @@ const destroy: Handler = (p, ctx) => {
     if (vm.state !== 'Destroyed') {
       if (vm.state === 'Running') {
         setState(ctx, vm, 'Stopping');
-        await ctx.backend.stop(vm.id, false).catch((err: unknown) => {
+        await ctx.backend.stop(vm.id, false).catch(async (err: unknown) => {
+          if (!(await ctx.backend.power()).has(vm.id)) return; // its node is gone already: nothing to stop
           setState(ctx, vm, 'Running');
           throw err;
         });

@@ -30,6 +30,6 @@ export const keyPairCommands: Record<string, Handler> = {
     const name = required(p, 'name');
     if (!ctx.store.data.keyPairs.some((k) => k.name === name)) throw new ApiError(431, `A key pair with name '${name}' does not exist.`);
     ctx.store.update((d) => (d.keyPairs = d.keyPairs.filter((k) => k.name !== name)));
-    return { success: true };
+    return { success: 'true' }; // a synchronous SuccessResponse: CloudStack writes it as a string
   },
 };

@@ -52,7 +52,7 @@ export const securityGroupCommands: Record<string, Handler> = {
       d.securityGroups = d.securityGroups.filter((g) => g.id !== group.id);
       d.tags = d.tags.filter((t) => t.resourceid !== group.id);
     });
-    return { success: true };
+    return { success: 'true' }; // a synchronous SuccessResponse: CloudStack writes it as a string
   },
   listSecurityGroups: (p, ctx) => {
     ensureDefaultGroup(ctx);

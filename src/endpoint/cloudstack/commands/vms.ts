@@ -1,12 +1,12 @@
-// listVirtualMachines. The account sees its destroyed VMs too (it may recover or expunge
+// listVirtualMachines and listNics. The account sees its destroyed VMs too (it may recover or expunge
 // them, as with CloudStack's allow.user.view.destroyed.vm): `state=present` leaves them out.
 // `name` is a substring match, as in CloudStack: never select by name alone.
-import { ApiError, listResponse, type Handler } from '../api.ts';
+import { ApiError, listResponse, required, type Handler } from '../api.ts';
 import { NETWORK, ZONE } from '../catalog.ts';
 import { matches } from '../filters.ts';
-import { GONE } from '../lifecycle.ts';
+import { findVm, GONE } from '../lifecycle.ts';
 import type { VmRecord } from '../store.ts';
-import { groupId, vmView } from '../views.ts';
+import { groupId, nicView, vmView } from '../views.ts';
 
 function inState(vm: VmRecord, state: string | undefined): boolean {
   if (!state) return true;
@@ -30,5 +30,9 @@ export const vmCommands: Record<string, Handler> = {
         (!p.groupid || (!!vm.group && groupId(vm.group) === p.groupid)),
     );
     return listResponse('virtualmachine', items.map((vm) => vmView(ctx, vm)), p);
+  },
+  listNics: (p, ctx) => {
+    const nics = nicView(findVm(ctx, required(p, 'virtualmachineid')));
+    return listResponse('nic', nics.filter((n) => (!p.nicid || n.id === p.nicid) && (!p.networkid || n.networkid === p.networkid)), p);
   },
 };
