@@ -55,6 +55,12 @@ test('startvm=false makes a Stopped VM whose node exists and never booted; start
   assert.equal((await vmNamed(vm.id))?.state, 'Stopped');
 });
 
+test('two deploys with one name at once: one VM is made, the other gets 431', async () => {
+  const results = await Promise.allSettled([deploy('life-twin'), deploy('life-twin')]);
+  assert.deepEqual(results.map((r) => r.status).sort(), ['fulfilled', 'rejected']);
+  assert.equal((await c.list('listVirtualMachines', { name: 'life-twin' })).length, 1);
+});
+
 test('jobs on one VM run in the order asked: stop then start, sent at once, leave it Running and booted again', async () => {
   const vm = await deploy('life-2');
   const stop = await c.call<{ jobid: string }>('stopVirtualMachine', { id: vm.id });

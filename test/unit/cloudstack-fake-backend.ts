@@ -29,6 +29,7 @@ export function fakeBackend(): FakeBackend {
     nodes,
     maxCores: 2,
     async fits(hardware) {
+      await new Promise((r) => setTimeout(r, 5)); // as a real check may take a while: requests interleave
       if (hardware.cores > b.maxCores) throw new Error(`minCores ${hardware.cores} exceeds this host's ${b.maxCores} cores`);
     },
     async create(vm) {

@@ -55,9 +55,6 @@ async function deploy(p: Params, ctx: Ctx) {
   if (!/^[A-Za-z][A-Za-z0-9-]{0,62}$/.test(name) || name.endsWith('-')) {
     throw new ApiError(431, `Invalid name ${name}: letters, digits and hyphens, starting with a letter, at most 63`);
   }
-  if (ctx.store.data.vms.some((v) => v.name === name && !GONE.includes(v.state))) {
-    throw new ApiError(431, `A virtual machine with name ${name} already exists`);
-  }
   const rootdisksize = p.rootdisksize ? Number(p.rootdisksize) : undefined;
   if (rootdisksize !== undefined && !(Number.isInteger(rootdisksize) && rootdisksize > 0)) throw new ApiError(431, `rootdisksize ${p.rootdisksize} is not a size in GB`);
   const pairs = keyPairsNamed(ctx, p);
@@ -70,6 +67,10 @@ async function deploy(p: Params, ctx: Ctx) {
   const start = bool(p, 'startvm') ?? true;
   if (ctx.faults.noCapacity()) throw new ApiError(533, 'Unable to create a deployment for VM: insufficient capacity', 4010);
   await ensureFits(ctx, hardware);
+  // After the last await: nothing else can take the name between this check and the push.
+  if (ctx.store.data.vms.some((v) => v.name === name && !GONE.includes(v.state))) {
+    throw new ApiError(431, `A virtual machine with name ${name} already exists`);
+  }
 
   const vm: VmRecord = {
     id,
