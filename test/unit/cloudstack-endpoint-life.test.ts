@@ -148,3 +148,18 @@ test('after a restart, each VM is in the state its node is in (the host may have
   await c.job('startVirtualMachine', { id: vm.id });
   assert.equal((await vmNamed(vm.id))?.state, 'Running');
 });
+
+test('a restart whose nodes cannot be read still serves, the states as recorded', async () => {
+  const vm = await deploy('life-9');
+  await endpoint.close();
+  const power = fake.power;
+  fake.power = async () => {
+    throw new Error('lxc-ls: not found');
+  };
+  try {
+    await open();
+    assert.equal((await vmNamed(vm.id))?.state, 'Running');
+  } finally {
+    fake.power = power;
+  }
+});

@@ -67,7 +67,8 @@ export async function startEndpoint(opts: EndpointOptions): Promise<Endpoint> {
     store.saveOrThrow();
     backend = opts.backend ?? (await defaultBackend(opts.localStack ?? 'cloudstack', log));
     const ready: Ctx = { store, backend, jobs: new Jobs(store, faults.faults.jobDelayMs ?? 0, log), faults, log };
-    await reconcile(ready);
+    // States as recorded are better than no endpoint: a failure here is logged, not fatal.
+    await reconcile(ready).catch((err: unknown) => log(`cannot read the VMs' nodes (${err instanceof Error ? err.message : String(err)}): their states are as recorded`));
     ctx = ready;
   } catch (err) {
     await new Promise((resolve) => server.close(resolve));
