@@ -23,7 +23,12 @@ async function serve(src: string): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'fl-bench-ep-'));
   process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   process.once('SIGTERM', () => process.exit(0));
-  const backend = { create: async () => ({ nodeId: 'n', address: '10.0.0.1' }), destroy: async () => {}, setInboundPorts: async () => {}, setIngress: async () => {} };
+  const none = async () => {};
+  const backend = {
+    create: async () => ({ nodeId: 'n', address: '10.0.0.1' }),
+    ...{ fits: none, destroy: none, setIngress: none, stop: none, start: none, reboot: none, setHardware: none, setAuthorizedKeys: none },
+    power: async () => new Map(),
+  };
   const ep = await mod.startEndpoint({ port: 0, dataFile: join(dir, 'ep.json'), apiKey: 'bench-key', secretKey: 'bench-secret', backend });
   process.stdout.write(`${ep.url}\n`);
 }

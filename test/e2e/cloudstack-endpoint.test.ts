@@ -3,48 +3,20 @@
 // UDP, port ranges, ICMP) enforced on a real node. Needs root and LXC; installs python3-cs
 // with apt-get when it is missing.
 import assert from 'node:assert/strict';
-import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { before, describe, test } from 'node:test';
 import { createProvider as createLocal } from '../../src/providers/local/index.ts';
-import { testEndpoint } from './endpoint.ts';
+import { csClient, PYTHON, sshWith, testEndpoint, userKey } from './endpoint.ts';
 import { canConnect, ensureDebianPackage } from './helpers.ts';
 import { serveHttp, ssh as sshRun } from './nodes.ts';
 
 const run = `${process.pid}`;
 const ep = testEndpoint('tcse');
-const PYTHON = '/usr/bin/python3';
-const execFileAsync = promisify(execFile);
 
 before(() => ep.open());
 
-/** Run the python cs client (asynchronously: the endpoint answers from this same process). */
-async function csRun(secret: string, args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const env = { ...process.env, CLOUDSTACK_ENDPOINT: ep.url, CLOUDSTACK_KEY: ep.apiKey, CLOUDSTACK_SECRET: secret, CLOUDSTACK_POLL_INTERVAL: '0.3' };
-  try {
-    const { stdout, stderr } = await execFileAsync(PYTHON, ['-m', 'cs', ...args], { env, encoding: 'utf8', timeout: 120_000 });
-    return { code: 0, out: stdout, err: stderr };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: e.code ?? 1, out: e.stdout ?? '', err: e.stderr ?? '' };
-  }
-}
-
-// The answers are whatever CloudStack returns: JSON objects read field by field below.
-async function cs(...args: string[]): Promise<any> {
-  const { code, out, err } = await csRun(ep.secretKey, args);
-  if (code !== 0 || err.includes('CloudStack error')) throw new Error(`cs ${args.join(' ')} failed (${code}): ${err}${out}`);
-  return out.trim() ? JSON.parse(out) : {}; // cs prints nothing for an empty answer ({})
-}
-
-/** A command that must succeed on a VM, with the key cs registered. */
-function ssh(host: string, keyFile: string, command: string): string {
-  const r = sshRun(host, command, { key: keyFile });
-  assert.equal(r.code, 0, `ssh ${command}: ${r.stderr}`);
-  return r.stdout;
-}
+const { cs, run: csRun } = csClient(ep);
 
 describe('cloudstack endpoint with the python cs client', () => {
   before(() => ensureDebianPackage('python3-cs', () => spawnSync(PYTHON, ['-c', 'import cs']).status === 0));
@@ -58,15 +30,13 @@ describe('cloudstack endpoint with the python cs client', () => {
     assert.match((await cs('listTemplates', 'templatefilter=executable')).template[0].name, /Debian 12/);
     assert.ok((await cs('listServiceOfferings')).serviceoffering.length >= 3);
     assert.ok((await cs('listDiskOfferings')).diskoffering.length >= 1);
-    const denied = await csRun('wrong', ['listZones']);
+    const denied = await csRun(['listZones'], 'wrong');
     assert.match(denied.err, /HTTP 401 response from CloudStack/);
     assert.equal(JSON.parse(denied.out).listzonesresponse.errorcode, 401);
   });
 
   test('cs deploys a VM with a key pair and a security group; the node answers SSH and the rules are enforced; tags; destroy', async () => {
-    const key = join(ep.tmp, 'cs_key');
-    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', key]);
-    const pub = execFileSync('cat', [`${key}.pub`], { encoding: 'utf8' }).trim();
+    const [key, pub] = userKey(ep, 'cs_key');
     await cs('registerSSHKeyPair', 'name=cs-e2e', `publickey=${pub}`);
     await cs('createSecurityGroup', `name=cs-e2e-${run}`);
     await cs('authorizeSecurityGroupIngress', `securitygroupname=cs-e2e-${run}`, 'protocol=TCP', 'startport=80', 'endport=80', 'cidrlist=0.0.0.0/0');
@@ -78,7 +48,7 @@ describe('cloudstack endpoint with the python cs client', () => {
     assert.equal(vm.state, 'Running');
     const ip = vm.nic[0].ipaddress;
     assert.match(ip, /^10\.77\./);
-    assert.equal(ssh(ip, key, 'echo ok').trim(), 'ok');
+    assert.equal(sshWith(ip, key, 'echo ok'), 'ok');
 
     serveHttp(ip, [80, 8080], { key });
     assert.equal(await canConnect(ip, 80), true);

@@ -11,18 +11,15 @@ import { Readable } from 'node:stream';
 import { encodeForm } from '../../src/providers/cloudstack/http.ts';
 import { isoSeconds, signature, signRequest } from '../../src/providers/cloudstack/sign.ts';
 import { readBody } from '../../src/endpoint/cloudstack/body.ts';
-import { EndpointError, MAX_BODY_BYTES, MAX_EXPIRES_AHEAD_MS, startEndpoint, type Endpoint, type NodeBackend } from '../../src/endpoint/cloudstack/index.ts';
+import { EndpointError, MAX_BODY_BYTES, MAX_EXPIRES_AHEAD_MS, startEndpoint, type Endpoint } from '../../src/endpoint/cloudstack/index.ts';
+import { fakeBackend } from './cloudstack-fake-backend.ts';
 
 const KEY = 'hostile-key';
 const SECRET = 'hostile-secret';
 const dir = mkdtempSync(join(tmpdir(), 'forklift-cs-hostile-'));
 const logged: string[] = [];
 const log = (m: string) => logged.push(m);
-const fake: NodeBackend = {
-  create: async () => ({ nodeId: 'fake', address: '10.77.9.1' }),
-  destroy: async () => {},
-  setIngress: async () => {},
-};
+const fake = fakeBackend();
 const start = (name: string, extra: Partial<Parameters<typeof startEndpoint>[0]> = {}) =>
   startEndpoint({ port: 0, dataFile: join(dir, name, 'endpoint.json'), apiKey: KEY, secretKey: SECRET, backend: fake, log, ...extra });
 
@@ -245,7 +242,7 @@ describe('the data file', () => {
     try {
       rmSync(folder, { recursive: true, force: true });
       writeFileSync(folder, 'a file where the data folder was'); // every write now fails (EEXIST from mkdir)
-      const call = (params: Record<string, string>) => fetch(`${ep.url}?${encodeForm(signRequest(params, KEY, SECRET))}`).then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
+      const call = (params: Record<string, string>) => fetch(`${ep.url}?${encodeForm(signRequest({ ...params, response: 'json' }, KEY, SECRET))}`).then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
       assert.equal((await call({ command: 'createSecurityGroup', name: 'while-failing' })).status, 200);
       const { body } = await call({ command: 'authorizeSecurityGroupIngress', securitygroupname: 'while-failing', protocol: 'UDP', startport: '53', cidrlist: '10.0.0.0/8' });
       const jobid = body.authorizesecuritygroupingressresponse.jobid;

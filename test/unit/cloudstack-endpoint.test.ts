@@ -9,31 +9,18 @@ import { CloudStackClient } from '../../src/providers/cloudstack/client.ts';
 import { CloudStackError } from '../../src/providers/cloudstack/errors.ts';
 import { encodeForm } from '../../src/providers/cloudstack/http.ts';
 import { signRequest } from '../../src/providers/cloudstack/sign.ts';
-import { startEndpoint, type Endpoint, type IngressRule, type NodeBackend } from '../../src/endpoint/cloudstack/index.ts';
+import { startEndpoint, type Endpoint } from '../../src/endpoint/cloudstack/index.ts';
+import { fakeBackend } from './cloudstack-fake-backend.ts';
 
 const KEY = 'test-key';
 const SECRET = 'test-secret+/=';
 const dir = mkdtempSync(join(tmpdir(), 'forklift-cs-'));
 const dataFile = join(dir, 'endpoint.json');
-const ingress = new Map<string, IngressRule[]>();
+const fake = fakeBackend();
 /** The TCP ports a fake node accepts from anywhere. */
 const ports = (vmId: string) =>
-  ingress.get(vmId)?.flatMap((r) => (r.protocol === 'tcp' && r.cidr === '0.0.0.0/0' ? [r.startPort] : [])).sort((a, b) => a - b);
-let created = 0;
-
-const fake: NodeBackend = {
-  async create(vm) {
-    created++;
-    ingress.set(vm.id, vm.ingress);
-    return { nodeId: `fake-${vm.id}`, address: `10.77.9.${created}` };
-  },
-  async destroy(vmId) {
-    ingress.delete(vmId);
-  },
-  async setIngress(vmId, rules) {
-    ingress.set(vmId, rules);
-  },
-};
+  fake.nodes.get(vmId)?.ingress.flatMap((r) => (r.protocol === 'tcp' && r.cidr === '0.0.0.0/0' ? [r.startPort] : [])).sort((a, b) => a - b);
+const ingress = { get: (vmId: string) => fake.nodes.get(vmId)?.ingress, has: (vmId: string) => fake.nodes.has(vmId) };
 
 let endpoint: Endpoint;
 let client: CloudStackClient;
@@ -48,9 +35,12 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+/** A request as given (signed or not); the answer's body is parsed when it is JSON. */
 async function raw(params: Record<string, string>) {
   const res = await fetch(`${endpoint.url}?${encodeForm(params)}`);
-  return { status: res.status, type: res.headers.get('content-type'), body: (await res.json()) as Record<string, any> };
+  const type = res.headers.get('content-type');
+  const text = await res.text();
+  return { status: res.status, type, text, body: (type?.startsWith('application/json') ? JSON.parse(text) : {}) as Record<string, any> };
 }
 
 test('a bad signature, a wrong key or an expired v3 request is refused with 401', async () => {

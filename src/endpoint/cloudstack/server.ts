@@ -1,22 +1,20 @@
-// An HTTP server that speaks the CloudStack API (JSON) backed by real local nodes:
+// An HTTP server that speaks the CloudStack API (JSON and XML) backed by real local nodes:
 // signature check, `<command>response` envelopes, paging, async jobs, tags, security groups.
 // What a request may be (size, signature, expiry) is in dispatch.ts, body.ts and auth.ts.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { parseSpec } from '../../validate.ts';
-import type { Ctx, Handler } from './api.ts';
+import type { Ctx } from './api.ts';
 import { defaultBackend, type NodeBackend } from './backend.ts';
-import { catalogCommands } from './commands/catalog.ts';
-import { keyPairCommands } from './commands/keypairs.ts';
-import { securityGroupCommands } from './commands/securitygroups.ts';
-import { tagCommands } from './commands/tags.ts';
-import { vmCommands } from './commands/vms.ts';
+import { COMMANDS_BY_LOWER_NAME } from './commands/index.ts';
 import { answer, type Answer } from './dispatch.ts';
 import { EndpointError } from './errors.ts';
 import { FaultState, faultsSchema, type Faults } from './faults.ts';
 import { Jobs } from './jobs.ts';
+import { reconcile } from './lifecycle.ts';
 import { Store } from './store.ts';
+import { toXml } from './xml.ts';
 
 export interface EndpointOptions {
   port: number;
@@ -41,12 +39,6 @@ export interface Endpoint {
   close(): Promise<void>;
 }
 
-const COMMANDS = new Map<string, [string, Handler]>(
-  Object.entries({ ...catalogCommands, ...keyPairCommands, ...securityGroupCommands, ...tagCommands, ...vmCommands }).map(
-    ([name, handler]) => [name.toLowerCase(), [name, handler]],
-  ),
-);
-
 export async function startEndpoint(opts: EndpointOptions): Promise<Endpoint> {
   const log = opts.log ?? (() => {});
   const host = opts.host ?? '127.0.0.1';
@@ -62,7 +54,7 @@ export async function startEndpoint(opts: EndpointOptions): Promise<Endpoint> {
 
   const server = http.createServer((req, res) => {
     if (!ctx) return void res.writeHead(503).end();
-    void answer(ctx, COMMANDS, policy, req).then((a) => send(req, res, a));
+    void answer(ctx, COMMANDS_BY_LOWER_NAME, policy, req).then((a) => send(req, res, a));
   });
   // CONNECT (no listener: node would close the socket unanswered) gets an answer too.
   server.on('connect', (_req: http.IncomingMessage, socket: Duplex) => {
@@ -74,7 +66,10 @@ export async function startEndpoint(opts: EndpointOptions): Promise<Endpoint> {
   try {
     store.saveOrThrow();
     backend = opts.backend ?? (await defaultBackend(opts.localStack ?? 'cloudstack', log));
-    ctx = { store, backend, jobs: new Jobs(store, faults.faults.jobDelayMs ?? 0, log), faults, log };
+    const ready: Ctx = { store, backend, jobs: new Jobs(store, faults.faults.jobDelayMs ?? 0, log), faults, log };
+    // States as recorded are better than no endpoint: a failure here is logged, not fatal.
+    await reconcile(ready).catch((err: unknown) => log(`cannot read the VMs' nodes (${err instanceof Error ? err.message : String(err)}): their states are as recorded`));
+    ctx = ready;
   } catch (err) {
     await new Promise((resolve) => server.close(resolve));
     throw err;
@@ -118,6 +113,8 @@ function listen(server: http.Server, port: number, host: string): Promise<void> 
 function send(req: http.IncomingMessage, res: http.ServerResponse, a: Answer): void {
   if (a.drop) return void req.socket.destroy();
   if (res.headersSent || res.destroyed) return;
-  res.writeHead(a.status, { 'content-type': 'application/json; charset=utf-8', ...(a.close ? { connection: 'close' } : {}), ...a.headers });
-  res.end(JSON.stringify(a.body));
+  const [envelope, inside] = Object.entries(a.body)[0] ?? ['errorresponse', {}];
+  const [type, text] = a.format === 'json' ? ['application/json', JSON.stringify(a.body)] : ['text/xml', toXml(envelope, inside)];
+  res.writeHead(a.status, { 'content-type': `${type}; charset=utf-8`, ...(a.close ? { connection: 'close' } : {}), ...a.headers });
+  res.end(text);
 }

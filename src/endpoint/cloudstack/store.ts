@@ -20,7 +20,13 @@ const vmSchema = z.object({
   serviceofferingid: z.string(),
   diskofferingid: z.string().optional(),
   securitygroupids: z.array(z.string()),
+  /** Key pair names, comma-separated (resetSSHKeyForVirtualMachine may set several). */
   keypair: z.string().optional(),
+  /** The instance group's name (deployVirtualMachine or updateVirtualMachine `group`). */
+  group: z.string().optional(),
+  haenable: z.boolean().optional(),
+  /** GB, as deployVirtualMachine's rootdisksize gave it. */
+  rootdisksize: z.number().optional(),
   /** base64, as sent. */
   userdata: z.string().optional(),
   created: z.string(),
@@ -57,6 +63,8 @@ const jobSchema = z.object({
   jobinstancetype: z.string().optional(),
   jobinstanceid: z.string().optional(),
   created: z.string(),
+  /** When it ended (finished jobs are dropped a day later, as CloudStack's job.expire.minutes). */
+  completed: z.string().optional(),
 });
 
 const dataSchema = z.object({

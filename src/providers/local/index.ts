@@ -2,7 +2,7 @@
 // image, a firewall per node, cloud-init user data). Its public API is what this file
 // exports; the CloudStack-compatible endpoint builds on it and on nothing else.
 export { name, optionsSchema, type LocalProviderOptions } from './options.ts';
-export { createProvider, type LocalCreateNodeRequest, type LocalProvider } from './provider.ts';
+export { createProvider, type LocalCreateNodeRequest, type LocalLimits, type LocalProvider } from './provider.ts';
 /** Images the provider can build, and how a node spec picks one. */
 export { IMAGES, resolveImage, type ImageFacts } from './image.ts';
 /** Tags the provider keeps beside each container: the node's name in its stack, its open ports. */
@@ -16,3 +16,5 @@ export { containerName, containerPrefix } from './naming.ts';
 export { SSH_KEY, DEFAULT_LXC_PATH, STATE_DIR } from './paths.ts';
 export { DEFAULT_BRIDGE, DEFAULT_SUBNET, network, type Network } from './network.ts';
 export { DEFAULT_TIMEOUTS } from './run.ts';
+/** A node's MAC address, fixed by its IPv4 address. */
+export { macFor } from './lxcconfig.ts';

@@ -18,6 +18,7 @@ import { ensureClientKey } from './keys.ts';
 import { withLock } from './lock.ts';
 import { containerName } from './naming.ts';
 import { defineNode, deltaDir, destroyContainer, markReady, NAME_TAG, readNode, startNode } from './node.ts';
+import { isRunning, setLimits, stopContainer, writeAuthorizedKeys } from './power.ts';
 import type { LocalProviderOptions } from './options.ts';
 import { ready } from './ready.ts';
 import { siteFor } from './site.ts';
@@ -29,7 +30,12 @@ const USER_DATA_LIMIT = { provider: 'local', measure: 'bytes' } as const;
 /** createNode's request, plus public keys to authorize for root besides forklift's own. */
 export interface LocalCreateNodeRequest extends CreateNodeRequest {
   authorizedKeys?: string[];
+  /** false: make the node (files, address, firewall rules) but do not boot it; startNode boots it. Default true. */
+  start?: boolean;
 }
+
+/** The limits setLimits sets: minCores → a CPU weight, minRam (MiB) → a memory limit, as createNode's hardware. */
+export type LocalLimits = Pick<NonNullable<NodeSpec['hardware']>, 'minCores' | 'minRam'>;
 
 /**
  * The local provider's API: a Provider, plus what machinery built on local nodes (the
@@ -46,6 +52,19 @@ export interface LocalProvider extends Provider {
    * inbound ports, forklift's SSH from the host and replies, nothing else (ICMP included).
    */
   setIngress(node: Pick<NodeInfo, 'id'>, rules: readonly IngressRule[]): Promise<void>;
+  /** Shut a node down (cleanly; killed after 60 s, or at once with `force`). Its files, address and tags stay. Idempotent. */
+  stopNode(node: Pick<NodeInfo, 'id'>, opts?: { force?: boolean }): Promise<void>;
+  /** Boot a stopped node with its files kept, its firewall restored; resolves once SSH answers. Idempotent. */
+  startNode(node: Pick<NodeInfo, 'id'>, signal?: AbortSignal): Promise<void>;
+  /** Reboot a node: a clean shutdown, then a boot (its boot id changes); resolves once SSH answers. */
+  rebootNode(node: Pick<NodeInfo, 'id'>, signal?: AbortSignal): Promise<void>;
+  /**
+   * Replace a node's CPU and memory limits (as createNode's hardware; a field left out lifts
+   * its limit); a running node gets them at once. Refused when this host cannot meet them.
+   */
+  setLimits(node: Pick<NodeInfo, 'id'>, limits: LocalLimits): Promise<void>;
+  /** Replace the keys authorized for root (forklift's own key stays) on a stopped node. */
+  setAuthorizedKeys(node: Pick<NodeInfo, 'id'>, keys: readonly string[]): Promise<void>;
 }
 
 const quiet: ProviderContext = { log: () => {} };
@@ -78,6 +97,16 @@ export function createProvider(opts: LocalProviderOptions = {}, context: Provide
       await applyFirewall(site, node.id, address, parsePorts(old[PORTS_TAG]), checked);
     });
   }
+
+  /** The node's address; it does not exist without one. */
+  function existing(node: Pick<NodeInfo, 'id'>): string {
+    const address = readAddress(lxcPath, node.id);
+    if (!address) throw new ProviderError('local', `node ${node.id} does not exist`);
+    return address;
+  }
+
+  const sshUp = (address: string, signal?: AbortSignal) =>
+    waitForSsh(address, { provider: 'local', ...(opts.sshTimeoutMs ? { timeoutMs: opts.sshTimeoutMs } : {}), ...(signal ? { signal } : {}) });
 
   /** Refuse, before anything is made, a spec this host cannot meet. */
   function check(spec: NodeSpec): void {
@@ -157,8 +186,10 @@ export function createProvider(opts: LocalProviderOptions = {}, context: Provide
         userData,
       });
       try {
-        await startNode(site, container);
-        await waitForSsh(address, { provider: 'local', ...(opts.sshTimeoutMs ? { timeoutMs: opts.sshTimeoutMs } : {}), ...(signal ? { signal } : {}) });
+        if (req.start !== false) {
+          await startNode(site, container);
+          await sshUp(address, signal);
+        }
       } catch (err) {
         // The node stays listed (state "error"/"pending") for the engine to destroy.
         const lxcLog = join(containerDir(lxcPath, container), 'lxc.log');
@@ -186,6 +217,35 @@ export function createProvider(opts: LocalProviderOptions = {}, context: Provide
 
     setInboundPorts,
     setIngress,
+
+    async stopNode(node, stopOpts) {
+      existing(node);
+      await stopContainer(site, node.id, stopOpts?.force);
+    },
+
+    async startNode(node, signal) {
+      const address = existing(node);
+      if (!(await isRunning(site, node.id))) await startNode(site, node.id);
+      await sshUp(address, signal);
+    },
+
+    async rebootNode(node, signal) {
+      const address = existing(node);
+      await stopContainer(site, node.id);
+      await startNode(site, node.id);
+      await sshUp(address, signal);
+    },
+
+    async setLimits(node, limits) {
+      existing(node);
+      check({ hardware: limits });
+      await setLimits(site, node.id, limits);
+    },
+
+    async setAuthorizedKeys(node, keys) {
+      existing(node);
+      await writeAuthorizedKeys(site, node.id, [(await clientKey()).publicKey, ...keys]);
+    },
 
     async close() {},
   };

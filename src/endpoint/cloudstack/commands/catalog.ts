@@ -1,26 +1,38 @@
-// Zones, templates, service and disk offerings, and async job results.
+// Zones, templates, OS types, service and disk offerings.
 import { ApiError, listResponse, required, type Handler } from '../api.ts';
-import { DISK_OFFERINGS, SERVICE_OFFERINGS, TEMPLATES, ZONE } from '../catalog.ts';
+import { DISK_OFFERINGS, OS_TYPE, SERVICE_OFFERINGS, TEMPLATES, ZONE } from '../catalog.ts';
+import { matches } from '../filters.ts';
 
-const byId = <T extends { id: string; name: string }>(items: T[], p: Record<string, string>) =>
-  items.filter((i) => (!p.id || i.id === p.id) && (!p.name || i.name === p.name));
+const TEMPLATE_FILTERS = ['featured', 'self', 'selfexecutable', 'sharedexecutable', 'executable', 'community', 'all'];
 
 export const catalogCommands: Record<string, Handler> = {
-  listZones: (p) => listResponse('zone', byId([ZONE], p), p),
+  listZones: (p) => {
+    const ok = matches(p, { id: ZONE.id, name: ZONE.name, text: [ZONE.description] }) && (!p.networktype || p.networktype.toLowerCase() === 'basic');
+    return listResponse('zone', ok ? [ZONE] : [], p);
+  },
   listTemplates: (p) => {
     const filter = required(p, 'templatefilter');
-    if (!['featured', 'self', 'selfexecutable', 'sharedexecutable', 'executable', 'community', 'all'].includes(filter)) {
-      throw new ApiError(431, `templatefilter ${filter} is not valid`);
-    }
-    const items = byId(TEMPLATES, p).filter((t) => !p.zoneid || t.zoneid === p.zoneid);
-    return listResponse('template', filter === 'self' ? [] : items, p);
+    if (!TEMPLATE_FILTERS.includes(filter)) throw new ApiError(431, `templatefilter ${filter} is not valid: one of ${TEMPLATE_FILTERS.join(', ')}`);
+    // The templates are the system's: none is the caller's own (self, selfexecutable).
+    if (filter === 'self' || filter === 'selfexecutable') return {};
+    const items = TEMPLATES.filter(
+      (t) =>
+        matches(p, { id: t.id, name: t.name, text: [t.displaytext] }) &&
+        (!p.zoneid || t.zoneid === p.zoneid) &&
+        (!p.hypervisor || t.hypervisor.toLowerCase() === p.hypervisor.toLowerCase()),
+    );
+    return listResponse('template', items, p);
   },
-  listServiceOfferings: (p) => listResponse('serviceoffering', byId(SERVICE_OFFERINGS, p), p),
-  listDiskOfferings: (p) => listResponse('diskoffering', byId(DISK_OFFERINGS, p), p),
-  queryAsyncJobResult: (p, ctx) => {
-    const jobid = required(p, 'jobid');
-    const job = ctx.jobs.get(jobid);
-    if (!job) throw new ApiError(431, `Unable to find job by id ${jobid}`);
-    return { ...job, jobresulttype: 'object', jobprocstatus: 0, userid: 'forklift', accountid: 'forklift' };
+  listOsTypes: (p) => {
+    const ok =
+      matches({ ...p, name: '' }, { id: OS_TYPE.id, name: OS_TYPE.description }) &&
+      (!p.description || p.description === OS_TYPE.description) &&
+      (!p.oscategoryid || p.oscategoryid === OS_TYPE.oscategoryid);
+    return listResponse('ostype', ok ? [OS_TYPE] : [], p);
   },
+  listServiceOfferings: (p) => {
+    const items = SERVICE_OFFERINGS.filter((o) => matches(p, { id: o.id, name: o.name, text: [o.displaytext] }) && (!p.issystem || p.issystem === 'false'));
+    return listResponse('serviceoffering', items, p);
+  },
+  listDiskOfferings: (p) => listResponse('diskoffering', DISK_OFFERINGS.filter((o) => matches(p, { id: o.id, name: o.name, text: [o.displaytext] })), p),
 };

@@ -1,10 +1,12 @@
 // Security groups and their ingress rules (rules.ts: TCP/UDP port ranges, ICMP, ALL, from
 // IPv4 CIDRs); rule changes are enforced at once on every local node whose VM is in the group.
 import { randomUUID } from 'node:crypto';
-import { ApiError, listResponse, matchesTags, required, tagFilters, tagsOf, type Ctx, type Handler } from '../api.ts';
+import { ApiError, listResponse, required, type Ctx, type Handler } from '../api.ts';
+import { matches } from '../filters.ts';
 import type { Params } from '../../../providers/cloudstack/index.ts';
 import { rulesFromParams, sameRule, vmIngress } from '../rules.ts';
 import type { SecurityGroupRecord } from '../store.ts';
+import { groupView } from '../views.ts';
 
 export function findGroup(ctx: Ctx, p: Params): SecurityGroupRecord {
   const id = p.securitygroupid ?? p.id;
@@ -16,23 +18,11 @@ export function findGroup(ctx: Ctx, p: Params): SecurityGroupRecord {
 
 async function enforce(ctx: Ctx, group: SecurityGroupRecord): Promise<void> {
   for (const vm of ctx.store.data.vms) {
-    if (vm.nodeId && vm.securitygroupids.includes(group.id) && vm.state !== 'Destroyed') {
+    // Destroyed VMs keep their (stopped) node: a recovered one accepts what its groups say now.
+    if (vm.nodeId && vm.securitygroupids.includes(group.id) && vm.state !== 'Expunging') {
       await ctx.backend.setIngress(vm.id, vmIngress(ctx, vm));
     }
   }
-}
-
-export function groupView(ctx: Ctx, g: SecurityGroupRecord) {
-  return {
-    id: g.id,
-    name: g.name,
-    description: g.description,
-    account: 'forklift',
-    domain: 'ROOT',
-    ingressrule: g.ingressrule.map((r) => ({ ...r })),
-    egressrule: [],
-    tags: tagsOf(ctx.store.data.tags, g.id),
-  };
 }
 
 export function ensureDefaultGroup(ctx: Ctx): SecurityGroupRecord {
@@ -55,23 +45,22 @@ export const securityGroupCommands: Record<string, Handler> = {
   },
   deleteSecurityGroup: (p, ctx) => {
     const group = findGroup(ctx, p);
-    if (ctx.store.data.vms.some((vm) => vm.state !== 'Destroyed' && vm.securitygroupids.includes(group.id))) {
+    if (ctx.store.data.vms.some((vm) => vm.securitygroupids.includes(group.id))) {
       throw new ApiError(431, `Unable to delete security group ${group.name}: it is in use by virtual machines`);
     }
     ctx.store.update((d) => {
       d.securityGroups = d.securityGroups.filter((g) => g.id !== group.id);
       d.tags = d.tags.filter((t) => t.resourceid !== group.id);
     });
-    return { success: true };
+    return { success: 'true' }; // a synchronous SuccessResponse: CloudStack writes it as a string
   },
   listSecurityGroups: (p, ctx) => {
     ensureDefaultGroup(ctx);
-    const filters = tagFilters(p);
     const items = ctx.store.data.securityGroups.filter(
       (g) =>
-        (!p.id || g.id === p.id) &&
+        matches(p, { id: g.id, name: g.name, text: [g.description] }, { tags: ctx.store.data.tags }) &&
         (!p.securitygroupname || g.name === p.securitygroupname) &&
-        matchesTags(ctx.store.data.tags, g.id, filters),
+        (!p.virtualmachineid || ctx.store.data.vms.some((vm) => vm.id === p.virtualmachineid && vm.securitygroupids.includes(g.id))),
     );
     return listResponse('securitygroup', items.map((g) => groupView(ctx, g)), p);
   },

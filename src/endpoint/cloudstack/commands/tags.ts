@@ -1,15 +1,18 @@
 // Resource tags: createTags / deleteTags (async) and listTags.
 import { ApiError, idList, listResponse, required, tagFilters, type Ctx, type Handler } from '../api.ts';
+import { rootVolumeId, tagView } from '../views.ts';
 
-const TYPES: Record<string, (ctx: Ctx, id: string) => boolean> = {
-  uservm: (ctx, id) => ctx.store.data.vms.some((vm) => vm.id === id),
-  securitygroup: (ctx, id) => ctx.store.data.securityGroups.some((g) => g.id === id),
+/** Taggable resource types, by lower-case name: their API name and whether an id is one of them. */
+const TYPES: Record<string, [string, (ctx: Ctx, id: string) => boolean]> = {
+  uservm: ['UserVm', (ctx, id) => ctx.store.data.vms.some((vm) => vm.id === id)],
+  securitygroup: ['SecurityGroup', (ctx, id) => ctx.store.data.securityGroups.some((g) => g.id === id)],
+  volume: ['Volume', (ctx, id) => ctx.store.data.vms.some((vm) => rootVolumeId(vm) === id)],
 };
 
 function resourceType(value: string): string {
-  const check = TYPES[value.toLowerCase()];
-  if (!check) throw new ApiError(431, `Resource type ${value} is not supported for tags (UserVm, SecurityGroup)`);
-  return value.toLowerCase() === 'uservm' ? 'UserVm' : 'SecurityGroup';
+  const type = TYPES[value.toLowerCase()];
+  if (!type) throw new ApiError(431, `Resource type ${value} is not supported for tags (${Object.values(TYPES).map(([n]) => n).join(', ')})`);
+  return type[0];
 }
 
 export const tagCommands: Record<string, Handler> = {
@@ -18,7 +21,7 @@ export const tagCommands: Record<string, Handler> = {
     const ids = idList(required(p, 'resourceids'));
     const tags = tagFilters(p);
     if (!tags.length) throw new ApiError(431, 'Unable to execute API command due to missing parameter tags');
-    for (const id of ids) if (!TYPES[type.toLowerCase()]!(ctx, id)) throw new ApiError(431, `Unable to find resource by id ${id} and type ${type}`);
+    for (const id of ids) if (!TYPES[type.toLowerCase()]![1](ctx, id)) throw new ApiError(431, `Unable to find resource by id ${id} and type ${type}`);
     const jobid = ctx.jobs.start('createTags', undefined, async () => {
       for (const id of ids) {
         for (const t of tags) {
@@ -62,7 +65,7 @@ export const tagCommands: Record<string, Handler> = {
           (!p.key || t.key === p.key) &&
           (!p.value || t.value === p.value),
       )
-      .map((t) => ({ ...t, account: 'forklift', domain: 'ROOT' }));
+      .map(tagView);
     return listResponse('tag', items, p);
   },
 };
