@@ -40,8 +40,10 @@ export function program(): Command {
     .addCommand(cloudstackEndpointCommand())
     .addCommand(completeCommand(), { hidden: true })
     .hook('preAction', (_root, action) => setNoColor(action.optsWithGlobals()['color'] === false));
-  for (const cmd of root.commands) {
-    if (PROGRESS_VERBS.has(cmd.name())) cmd.addOption(new Option('-v, --verbose', "show each node's script (secrets as ***) and what each action printed").conflicts('quiet'));
+  for (const cmd of root.commands.filter((c) => PROGRESS_VERBS.has(c.name()))) {
+    const quiet = cmd.options.find((o) => o.long === '--quiet');
+    if (quiet) quiet.description = 'only errors and the result (no progress)';
+    cmd.addOption(new Option('-v, --verbose', "a line per node, each node's script (secrets as ***) and what each action printed").conflicts('quiet'));
   }
   // addCommand does not pass settings down: every command throws instead of exiting, and
   // prints a wrong command line as one line, as forklift prints its other errors.

@@ -32,7 +32,8 @@ describe('--version and help', () => {
     }
     const converge = await forklift(['converge', '--help']);
     assert.match(converge.stdout, /forklift converge lb=1 web=4 +# each group to its count/);
-    assert.match(converge.stdout, /-v, --verbose +show each node's script/);
+    assert.match(converge.stdout, /-v, --verbose +a line per node, each node's script/);
+    assert.match(converge.stdout, /-q, --quiet +only errors and the result/);
   });
 
   it('forklift help lists init and completion; a mistyped verb is suggested', async () => {
