@@ -1,4 +1,5 @@
 // What every command shares: the stack file, progress printing and Ctrl-C.
+import { setMaxListeners } from 'node:events';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ConfigError } from '../errors.ts';
@@ -49,6 +50,9 @@ const QUIT_RELEASE_MS = 10_000;
  */
 export function interruptSignal(): AbortSignal {
   const controller = new AbortController();
+  // Every node at work listens to it (up to `concurrency` at once): not a leak, and Node's
+  // warning about it would land in the middle of the live view.
+  setMaxListeners(0, controller.signal);
   // One listener for good: removing and adding signal listeners can drop a signal that arrives in between.
   let presses = 0;
   const onSignal = () => {

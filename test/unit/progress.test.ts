@@ -54,6 +54,12 @@ describe('progress, plain lines (piped, CI)', () => {
     assert.equal(lines[3], '✗ configure: 498 of 500 nodes ok in 5.0s, 498 changed actions, 2 failed (web-013, web-499); slowest: web-042 4.8s, web-007 4.5s, web-300 4.0s');
   });
 
+  it('a large phase whose nodes were all quick names none as slow', () => {
+    const names = Array.from({ length: 30 }, (_, i) => `web-${i}`);
+    const lines = run(view(), phase(names, { slow: new Map(names.map((n) => [n, 20])) }));
+    assert.deepEqual(lines, ['» configure on 30 nodes', '✓ configure: 30 nodes in 5.0s, 30 changed actions']);
+  });
+
   it('-v at 500 nodes: a line per node again', () => {
     const names = Array.from({ length: 500 }, (_, i) => `web-${i}`);
     const lines = run(view({ verbose: true }), phase(names));

@@ -24,6 +24,8 @@ export const PER_NODE_UP_TO = 20;
 const RUNNING_SHOWN = 5;
 /** How many of the slowest nodes a summary names. */
 const SLOWEST_SHOWN = 3;
+/** Nodes quicker than this are not worth naming as slow. */
+const SLOW_MS = 1000;
 const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
 type Kind = 'create' | 'remove' | 'phase';
@@ -197,7 +199,9 @@ export class ProgressView {
     if (!s) return [];
     const p = this.options.paint;
     const ms = now - s.since;
-    const slowest = !s.perNode && s.slowest.length ? p.dim(`; slowest: ${s.slowest.map((n) => `${n.name} ${duration(n.ms)}`).join(', ')}`) : '';
+    // The slowest, when a line per node did not show them, and when they took a while.
+    const slow = s.perNode ? [] : s.slowest.filter((n) => n.ms >= SLOW_MS);
+    const slowest = slow.length ? p.dim(`; slowest: ${slow.map((n) => `${n.name} ${duration(n.ms)}`).join(', ')}`) : '';
     const failed = s.failed.length ? `, ${p.red(`${s.failed.length} failed`)} (${names(s.failed)})` : '';
     if (s.kind === 'phase') {
       const total = s.total ?? s.ok + s.failed.length;
