@@ -189,6 +189,21 @@ describe('the reporter', () => {
     r.event({ type: 'provider', message: 'late' });
     assert.ok(out.writes.join('').endsWith('\x1b[?25h'), 'nothing after the end');
   });
+  it('live: what another writer puts on the stream (a Node warning) goes above the live region; the stream is given back', () => {
+    const out = stream();
+    const own = out.write;
+    let now = 0;
+    const r = new Reporter(view({ live: true }), out, true, () => now);
+    r.event({ type: 'phase-start', phase: 'configure', nodes: ['a'] });
+    r.event({ type: 'node-phase-start', phase: 'configure', node: 'a' });
+    r.say('first');
+    out.write('(node:1) Warning: something\n');
+    assert.match(out.writes.at(-1)!, /^\x1b\[\d+A\r\x1b\[J\(node:1\) Warning: something\n[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] configure/);
+    now = 1000;
+    r.finish();
+    assert.equal(out.write, own);
+  });
+
   it('plain: lines only, no escape codes', () => {
     const out = stream();
     const r = new Reporter(view(), out, false, () => 0);

@@ -21,14 +21,36 @@ export class Reporter {
   private height = 0;
   private timer: NodeJS.Timeout | undefined;
   private finished = false;
-  private readonly restoreCursor = () => this.height && this.stream.write(SHOW_CURSOR);
+  /** The stream's own write; on a terminal, other writers (a Node warning) go above the live region. */
+  private readonly write: (text: string) => unknown;
+  private readonly restoreCursor = () => this.height && this.write(SHOW_CURSOR);
 
   constructor(
     private readonly view: ProgressView,
     private readonly stream: ReporterStream,
     private readonly live: boolean,
     private readonly clock: () => number = Date.now,
-  ) {}
+  ) {
+    const original = stream.write;
+    const hadOwn = Object.hasOwn(stream, 'write');
+    const own = original.bind(stream) as (...args: unknown[]) => unknown;
+    this.write = own;
+    this.release = () => {
+      if (hadOwn) stream.write = original;
+      else delete (stream as { write?: unknown }).write;
+    };
+    if (live) {
+      stream.write = (chunk: unknown, ...rest: unknown[]) => {
+        if (!this.height) return own(chunk, ...rest);
+        this.draw([String(chunk).replace(/\n$/, '')]);
+        (rest.find((r) => typeof r === 'function') as (() => void) | undefined)?.();
+        return true;
+      };
+    }
+  }
+
+  /** Gives the stream its own write back. */
+  private readonly release: () => void;
 
   event(event: ForkliftEvent): void {
     if (this.finished) return;
@@ -49,12 +71,13 @@ export class Reporter {
     clearInterval(this.timer);
     this.timer = undefined;
     this.print(this.view.finish(this.clock()), true);
+    if (this.live) this.release();
   }
 
   /** Permanent lines; on a terminal the footer is redrawn with them (else by the timer, at most ten times a second). */
   private print(lines: readonly string[], clear = false): void {
     if (!this.live) {
-      if (lines.length) this.stream.write(lines.map((l) => `${l}\n`).join(''));
+      if (lines.length) this.write(lines.map((l) => `${l}\n`).join(''));
     } else if (lines.length || clear) this.draw(lines);
   }
 
@@ -73,7 +96,7 @@ export class Reporter {
       process.off('exit', this.restoreCursor);
     }
     this.height = footer.length;
-    if (out) this.stream.write(out);
+    if (out) this.write(out);
   }
 
   /** Keep the live region moving (or the heartbeat going) while there is something to show. */
