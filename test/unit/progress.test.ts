@@ -2,7 +2,9 @@
 // function of the events and the clock), piped and on a terminal, at 3 and at 500 nodes.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { converge, defineConfig, file, groupSpec, lift, plan } from '../../src/index.ts';
 import type { ForkliftEvent } from '../../src/engine/events.ts';
+import { fakeCloud } from '../fake/cloud.ts';
 import { Reporter } from '../../src/cli/progress/reporter.ts';
 import { hasColor, isLive, paint, stripAnsi } from '../../src/cli/progress/terminal.ts';
 import { PER_NODE_UP_TO, ProgressView, type ViewOptions } from '../../src/cli/progress/view.ts';
@@ -111,6 +113,16 @@ describe('progress, plain lines (piped, CI)', () => {
     ]);
   });
 
+  it('nodes stopped by Ctrl-C are counted as cancelled, not failed', () => {
+    const lines = run(view(), [
+      [0, { type: 'phase-start', phase: 'bootstrap', nodes: ['web-1', 'web-2'] }],
+      [10, { type: 'node-phase-done', phase: 'bootstrap', node: 'web-1', ok: false, changed: 0, ms: 10, error: { code: 'CANCELLED', message: 'node web-1: cancelled', node: 'web-1' } }],
+      [10, { type: 'node-phase-done', phase: 'bootstrap', node: 'web-2', ok: false, changed: 0, ms: 10, error: { code: 'CANCELLED', message: 'node web-2: cancelled', node: 'web-2' } }],
+      [20, { type: 'phase-end', phase: 'bootstrap', ms: 20 }],
+    ]);
+    assert.deepEqual(lines.slice(1), ['  ✗ node web-1: cancelled', '  ✗ node web-2: cancelled', '✗ bootstrap: 0 of 2 nodes ok in 0.0s, 0 changed actions, 2 cancelled']);
+  });
+
   it('a dry run (check) says "would change"', () => {
     const lines = run(view(), [
       [0, { type: 'phase-start', phase: 'configure', nodes: ['web-1'] }],
@@ -185,7 +197,7 @@ describe('the reporter', () => {
     assert.match(all, /\x1b\[\?25l/, 'cursor hidden while live');
     assert.match(all, /\x1b\[\d+A\r\x1b\[J/, 'the footer is redrawn in place');
     assert.ok(all.endsWith('\x1b[?25h'), 'cursor shown at the end');
-    assert.deepEqual(out.writes.at(-1)!.replace(/^\x1b\[\d+A\r\x1b\[J/, '').replace('\x1b[?25h', ''), '✓ configure: 2 nodes in 2.0s, 0 changed actions\n');
+    assert.deepEqual(out.writes.at(-1)!.replace(/^\x1b\[\d+A\r\x1b\[J/, '').replace('\x1b[?25h', ''), '✗ configure: 1 of 2 nodes ok in 2.0s, 0 changed actions\n', 'b never finished');
     r.event({ type: 'provider', message: 'late' });
     assert.ok(out.writes.join('').endsWith('\x1b[?25h'), 'nothing after the end');
   });
@@ -208,7 +220,43 @@ describe('the reporter', () => {
     const out = stream();
     const r = new Reporter(view(), out, false, () => 0);
     r.event({ type: 'phase-start', phase: 'configure', nodes: ['a'] });
+    r.event({ type: 'node-phase-done', phase: 'configure', node: 'a', ok: true, changed: 0, ms: 0, actions: [] });
     r.event({ type: 'operation-end', ms: 0 });
-    assert.equal(out.writes.join(''), '» configure on 1 node\n✓ configure: 1 node in 0.0s, 0 changed actions\n');
+    assert.equal(out.writes.join(''), '» configure on 1 node\n  ✓ a: 0 changed in 0.0s\n✓ configure: 1 node in 0.0s, 0 changed actions\n');
+  });
+});
+
+describe('the engine\'s own events at 500 nodes (in-memory cloud)', () => {
+  it('converge and lift print a few lines a phase, the failed node named with its message', async () => {
+    const cloud = fakeCloud({ record: false });
+    const stack = defineConfig({ stack: 'big', provider: cloud.provider, groups: [groupSpec('web', { phases: { configure: plan((ctx) => file('/etc/motd', { content: ctx.node.name })) } })] });
+    const printed = (): { text: () => string; onEvent: (e: ForkliftEvent) => void } => {
+      const writes: string[] = [];
+      const reporter = new Reporter(view(), { write: (t: string) => writes.push(t) }, false);
+      return { text: () => writes.join(''), onEvent: (e) => reporter.event(e) };
+    };
+    const first = printed();
+    const made = await converge(stack, { web: 500 }, { transport: cloud.transport, onEvent: first.onEvent });
+    assert.equal(made.ok, true);
+    assert.deepEqual(first.text().split('\n').filter(Boolean).map((l) => l.replace(/\d+\.\ds/g, 'T')), [
+      '» 500 nodes to create',
+      '+ 500 nodes created in T',
+      '» bootstrap on 500 nodes',
+      '✓ bootstrap: 500 nodes in T, 0 changed actions',
+      '» configure on 500 nodes',
+      '✓ configure: 500 nodes in T, 500 changed actions',
+    ]);
+    const broken = made.nodes[123]!.name;
+    cloud.host(broken).failing = { label: 'file /etc/motd', stderr: 'cp: no space left on device\n' };
+    for (const n of made.nodes) cloud.host(n.name).applied.clear();
+    const second = printed();
+    await lift(stack, { transport: cloud.transport, onEvent: second.onEvent });
+    const lines = second.text().split('\n').filter(Boolean);
+    assert.deepEqual(lines.map((l) => l.replace(/\d+\.\ds/g, 'T')), [
+      '» configure on 500 nodes',
+      `  ✗ node ${broken}: action "file /etc/motd" failed with exit code 1`,
+      '    cp: no space left on device',
+      `✗ configure: 499 of 500 nodes ok in T, 499 changed actions, 1 failed (${broken})`,
+    ]);
   });
 });

@@ -40,6 +40,8 @@ interface Section {
   running: Map<string, number>;
   ok: number;
   failed: string[];
+  /** Nodes stopped by a cancel (Ctrl-C). */
+  cancelled: number;
   changed: number;
   /** A dry run (check): actions report would-change. */
   dryRun: boolean;
@@ -111,7 +113,9 @@ export class ProgressView {
           s.ok++;
           if (s.perNode) out.push(`  ${p.green('✓')} ${event.node}: ${event.changed} ${s.dryRun ? 'would change' : 'changed'} ${p.dim(`in ${duration(event.ms)}`)}`);
         } else {
-          s.failed.push(event.node);
+          // Stopped by Ctrl-C is not a failure of the node.
+          if (event.error?.code === 'CANCELLED') s.cancelled++;
+          else s.failed.push(event.node);
           // A node's failure always names the node (see nodeFailure).
           out.push(failure(p, `  ✗ ${event.error?.message ?? `node ${event.node}: failed`}`));
         }
@@ -140,7 +144,7 @@ export class ProgressView {
     const lines: string[] = [];
     const s = this.section;
     if (s) {
-      const done = s.ok + s.failed.length;
+      const done = s.ok + s.failed.length + s.cancelled;
       const head: Segment[] = [[`${spin} `, 'cyan'], [s.title, 'bold'], ['  '], [s.total !== undefined ? `${done}/${s.total} done` : `${done} done`]];
       if (s.failed.length) head.push([' · '], [`${s.failed.length} failed`, 'red']);
       head.push([' · '], [`${s.running.size} running`], [' · '], [elapsed(now - s.since), 'dim']);
@@ -162,7 +166,7 @@ export class ProgressView {
   heartbeat(now: number): string[] {
     const s = this.section;
     if (!s || s.running.size === 0) return [];
-    const done = s.ok + s.failed.length;
+    const done = s.ok + s.failed.length + s.cancelled;
     const running = slowestRunning(s, now).map(([name, ms]) => `${name} ${elapsed(ms)}`);
     const failed = s.failed.length ? `, ${s.failed.length} failed` : '';
     return [this.options.paint.dim(`  … ${s.title}: ${s.total !== undefined ? `${done}/${s.total}` : done} done${failed}, ${s.running.size} running for ${elapsed(now - s.since)}: ${names(running, RUNNING_SHOWN)}`)];
@@ -202,12 +206,13 @@ export class ProgressView {
     // The slowest, when a line per node did not show them, and when they took a while.
     const slow = s.perNode ? [] : s.slowest.filter((n) => n.ms >= SLOW_MS);
     const slowest = slow.length ? p.dim(`; slowest: ${slow.map((n) => `${n.name} ${duration(n.ms)}`).join(', ')}`) : '';
-    const failed = s.failed.length ? `, ${p.red(`${s.failed.length} failed`)} (${names(s.failed)})` : '';
+    const failed = (s.failed.length ? `, ${p.red(`${s.failed.length} failed`)} (${names(s.failed)})` : '') + (s.cancelled ? `, ${s.cancelled} cancelled` : '');
     if (s.kind === 'phase') {
-      const total = s.total ?? s.ok + s.failed.length;
+      const total = s.total ?? s.ok + s.failed.length + s.cancelled;
       const changed = plural(s.changed, `${s.dryRun ? 'action would change' : 'changed action'}`, s.dryRun ? 'actions would change' : 'changed actions');
-      const mark = s.failed.length ? p.red('✗') : p.green('✓');
-      const count = s.failed.length ? `${s.ok} of ${plural(total, 'node')} ok` : plural(total, 'node');
+      // ✗ too when nodes did not finish (the operation ended in the middle of the phase).
+      const mark = s.ok < total ? p.red('✗') : p.green('✓');
+      const count = s.ok < total ? `${s.ok} of ${plural(total, 'node')} ok` : plural(total, 'node');
       return [`${mark} ${p.bold(s.title)}: ${count} in ${duration(ms)}, ${changed}${failed}${slowest}`];
     }
     // Creating and removing: one line per node is enough below the threshold, unless one failed.
@@ -226,7 +231,7 @@ export class ProgressView {
 }
 
 function section(kind: Kind, title: string, total: number | undefined, now: number, perNode: boolean): Section {
-  return { kind, title, total, since: now, running: new Map(), ok: 0, failed: [], changed: 0, dryRun: false, slowest: [], perNode };
+  return { kind, title, total, since: now, running: new Map(), ok: 0, failed: [], cancelled: 0, changed: 0, dryRun: false, slowest: [], perNode };
 }
 
 /** Running nodes, longest-running first, with how long each has run. */
