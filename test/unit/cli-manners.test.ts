@@ -2,7 +2,7 @@
 // the next step named by each common mistake, init's files, shell completion in bash.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { candidates, type StackFacts } from '../../src/cli/completion/candidates.ts';
@@ -11,6 +11,14 @@ import { stackNameFor, TYPESCRIPT } from '../../src/cli/init/templates.ts';
 import { forkliftSpec, nextSteps } from '../../src/cli/init/write.ts';
 import { missingKernelFeatures, requireRoot } from '../../src/providers/local/preflight.ts';
 import { BIN, forklift, ROOT, stackDir } from '../e2e/helpers.ts';
+
+/** A temp folder inside the repo (git ignores .tmp/), removed when the test process exits. */
+function tempDir(prefix: string): string {
+  mkdirSync(join(ROOT, '.tmp'), { recursive: true });
+  const dir = mkdtempSync(join(ROOT, '.tmp', prefix));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
 
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string; devDependencies: Record<string, string> };
 
@@ -55,7 +63,7 @@ describe('--version and help', () => {
 
 describe('common mistakes name the next step', () => {
   it('no stack file here: run forklift init, or name one with -f', async () => {
-    const empty = mkdtempSync(join(ROOT, '.tmp', 'empty-'));
+    const empty = tempDir('empty-');
     const run = await forklift(['converge', 'app=1'], empty);
     assert.equal(run.code, 1);
     assert.equal(run.stderr, 'forklift: forklift.config.ts: not found in this folder; run `forklift init` to make one, or name a stack file with -f FILE\n');
@@ -67,7 +75,7 @@ describe('common mistakes name the next step', () => {
   });
 
   it('no LXC support in the kernel: what is missing, by name and kernel option (as lxc-checkconfig reads it)', () => {
-    const root = mkdtempSync(join(ROOT, '.tmp', 'kernel-'));
+    const root = tempDir('kernel-');
     mkdirSync(join(root, 'proc/self/ns'), { recursive: true });
     for (const ns of ['mnt', 'uts', 'ipc', 'pid']) writeFileSync(join(root, 'proc/self/ns', ns), '');
     writeFileSync(join(root, 'proc/filesystems'), 'nodev\tproc\n\text4\n');
@@ -90,7 +98,7 @@ describe('forklift init', () => {
   });
 
   it('--no-install: writes the files and says what to run next; refuses to overwrite them', async () => {
-    const dir = join(mkdtempSync(join(ROOT, '.tmp', 'init-')), 'shop');
+    const dir = join(tempDir('init-'), 'shop');
     const run = await forklift(['init', '--no-install', dir]);
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /^wrote forklift\.config\.ts, package\.json, tsconfig\.json, \.gitignore in \S*shop \(stack shop, group app\)\nnext:\n  cd \S*shop\n  npm install +# forklift and typescript into node_modules\n  (sudo )?npx forklift converge app=1 +# one node of group app/);
