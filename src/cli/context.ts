@@ -1,13 +1,43 @@
 // What every command shares: the stack file, progress printing and Ctrl-C.
+import { setMaxListeners } from 'node:events';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { ConfigError } from '../errors.ts';
 import { loadConfig } from '../config/load.ts';
-import type { StackConfig } from '../config/define.ts';
+import { DEFAULT_CONFIG_FILE, type StackConfig } from '../config/define.ts';
 import { releaseHeldLocks, type OperationOptions } from '../engine/operation.ts';
-import { printEvent } from './output.ts';
+import { Reporter } from './progress/reporter.ts';
+import { isLive, paintFor } from './progress/terminal.ts';
+import { PER_NODE_UP_TO, ProgressView } from './progress/view.ts';
 
 export interface CommonFlags {
   file?: string;
   json?: boolean;
+  /** -q: only errors and the result. */
   quiet?: boolean;
+  /** -v: a line per node, each node's script and each action's output. */
+  verbose?: boolean;
+}
+
+/** The progress of this process's operation (the CLI runs one), for lines of its own and the exit path. */
+let progress: Reporter | undefined;
+
+/** A line on stderr, above the live view when there is one. */
+export function say(line: string): void {
+  if (progress) progress.say(line);
+  else process.stderr.write(`${line}\n`);
+}
+
+/** Print what progress is still open and clear the live view (before an error is printed). */
+export function finishProgress(): void {
+  progress?.finish();
+}
+
+/** Progress on stderr: a live view on a terminal, plain lines when piped or in CI. */
+export function reporter(flags: Pick<CommonFlags, 'verbose'>, stream: NodeJS.WriteStream = process.stderr): Reporter {
+  const live = isLive(stream);
+  const view = new ProgressView({ paint: paintFor(stream), live, verbose: flags.verbose ?? false, perNodeUpTo: PER_NODE_UP_TO });
+  return new Reporter(view, stream, live);
 }
 
 /** How long a quit waits for the stack lock to be released. */
@@ -20,12 +50,16 @@ const QUIT_RELEASE_MS = 10_000;
  */
 export function interruptSignal(): AbortSignal {
   const controller = new AbortController();
+  // Every node at work listens to it (up to `concurrency` at once): not a leak, and Node's
+  // warning about it would land in the middle of the live view.
+  setMaxListeners(0, controller.signal);
   // One listener for good: removing and adding signal listeners can drop a signal that arrives in between.
   let presses = 0;
   const onSignal = () => {
     presses++;
     if (presses === 1) {
-      process.stderr.write('\nstopping (Ctrl-C again to quit at once)…\n');
+      if (!progress) process.stderr.write('\n');
+      say('stopping (Ctrl-C again to quit at once)…');
       controller.abort();
     } else if (presses === 2) void quit();
     else process.exit(130);
@@ -35,7 +69,7 @@ export function interruptSignal(): AbortSignal {
 }
 
 async function quit(): Promise<never> {
-  process.stderr.write('quitting: releasing the stack lock…\n');
+  say('quitting: releasing the stack lock…');
   let timer: NodeJS.Timeout | undefined;
   const released = await Promise.race([
     releaseHeldLocks().then(() => true),
@@ -47,8 +81,21 @@ async function quit(): Promise<never> {
 }
 
 export async function prepare(flags: CommonFlags): Promise<{ stack: StackConfig; options: OperationOptions }> {
-  const stack = await loadConfig(flags.file);
+  const stack = await loadStack(flags.file);
   const options: OperationOptions = { signal: interruptSignal() };
-  if (!flags.quiet) options.onEvent = (e) => printEvent(e);
+  if (!flags.quiet) {
+    const shown = reporter(flags);
+    progress = shown;
+    options.onEvent = (e) => shown.event(e);
+    if (flags.verbose) options.scripts = true;
+  }
   return { stack, options };
+}
+
+/** The stack file; the one a user forgot to make says how to make it. */
+export async function loadStack(file = DEFAULT_CONFIG_FILE): Promise<StackConfig> {
+  if (file === DEFAULT_CONFIG_FILE && !existsSync(resolve(file))) {
+    throw new ConfigError(file, 'not found in this folder; run `forklift init` to make one, or name a stack file with -f FILE');
+  }
+  return loadConfig(file);
 }

@@ -1,20 +1,32 @@
 // The CLI's one exit path: a ForkliftError prints one line (no stack); anything else is
 // an internal error and prints its stack. Exit codes: 0 ok, 1 failed, 2 usage, 130 cancelled,
 // 70 internal error.
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { ForkliftError } from '../errors.ts';
 import { cloudstackEndpointCommand } from './commands/cloudstack-endpoint.ts';
+import { completeCommand, completionCommand } from './commands/completion.ts';
 import { convergeCommand } from './commands/converge.ts';
 import { destroyCommand } from './commands/destroy.ts';
 import { execCommand } from './commands/exec.ts';
+import { initCommand } from './commands/init.ts';
 import { checkCommand, liftCommand } from './commands/lift.ts';
 import { nodesCommand } from './commands/nodes.ts';
 import { sshCommand } from './commands/ssh.ts';
 import { unlockCommand } from './commands/unlock.ts';
+import { finishProgress } from './context.ts';
+import { examplesText } from './examples.ts';
+import { version } from './package.ts';
+import { setNoColor } from './progress/terminal.ts';
+
+/** Verbs that show progress: -q silences it, -v shows every node's script and output. */
+const PROGRESS_VERBS = new Set(['converge', 'lift', 'check', 'destroy']);
 
 export function program(): Command {
   const root = new Command('forklift')
     .description('infrastructure in code: provision groups of nodes and configure them from TypeScript')
+    .version(`forklift ${version()}`, '-V, --version', "print forklift's version")
+    .option('--no-color', 'no colours (as NO_COLOR=1 does)')
+    .addCommand(initCommand())
     .addCommand(convergeCommand())
     .addCommand(liftCommand())
     .addCommand(checkCommand())
@@ -23,13 +35,32 @@ export function program(): Command {
     .addCommand(sshCommand())
     .addCommand(destroyCommand())
     .addCommand(unlockCommand())
-    .addCommand(cloudstackEndpointCommand());
+    .addCommand(completionCommand())
+    .addCommand(versionCommand())
+    .addCommand(cloudstackEndpointCommand())
+    .addCommand(completeCommand(), { hidden: true })
+    .hook('preAction', (_root, action) => setNoColor(action.optsWithGlobals()['color'] === false));
+  for (const cmd of root.commands.filter((c) => PROGRESS_VERBS.has(c.name()))) {
+    const quiet = cmd.options.find((o) => o.long === '--quiet');
+    if (quiet) quiet.description = 'only errors and the result (no progress)';
+    cmd.addOption(new Option('-v, --verbose', "a line per node, each node's script (secrets as ***) and what each action printed").conflicts('quiet'));
+  }
   // addCommand does not pass settings down: every command throws instead of exiting, and
   // prints a wrong command line as one line, as forklift prints its other errors.
   for (const cmd of [root, ...root.commands]) {
     cmd.exitOverride().configureOutput({ outputError: (text, write) => write(`forklift: ${text.replace(/^error: /, '')}`) });
+    cmd.configureHelp({ showGlobalOptions: true });
+    const examples = examplesText(cmd.name());
+    if (examples) cmd.addHelpText('after', examples);
   }
+  root.addHelpText('after', '\nRun `forklift help VERB` for a verb\'s options and examples; `forklift init` makes a stack to start from.\n');
   return root;
+}
+
+function versionCommand(): Command {
+  return new Command('version').description("print forklift's version (as --version)").action(() => {
+    process.stdout.write(`forklift ${version()}\n`);
+  });
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -37,6 +68,7 @@ export async function main(argv: string[]): Promise<number> {
     await program().parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (error) {
+    finishProgress();
     // A wrong command line exits 2, as usage errors do; --help and --version exit 0.
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
     if (error instanceof ForkliftError) {

@@ -1,38 +1,18 @@
-// How the CLI shows progress (stderr) and results (stdout, as a table or --json).
-import type { ForkliftEvent } from '../engine/events.ts';
+// How the CLI shows results (stdout, as a table or --json); progress is progress/.
 import type { NodeListing } from '../engine/nodes.ts';
 import type { OperationResult, RemovedNode } from '../engine/results.ts';
+import { paintFor, type Paint } from './progress/terminal.ts';
 
-const secs = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
-
-export function printEvent(event: ForkliftEvent, write: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): void {
-  switch (event.type) {
-    case 'provider':
-      return write(`· ${event.message}`);
-    case 'node-created':
-      return write(`+ ${event.name} (${event.group}) ${event.address} in ${secs(event.ms)}`);
-    case 'node-create-failed':
-      return write(`✗ ${event.error.message}`);
-    case 'node-removed':
-      return write(`- ${event.name} (${event.group || 'untagged'}) removed`);
-    case 'phase-start':
-      return write(`» ${event.phase} on ${event.nodes.length} node${event.nodes.length === 1 ? '' : 's'}`);
-    case 'node-phase-done':
-      if (event.ok) return write(`  ✓ ${event.node}: ${event.changed} changed in ${secs(event.ms)}`);
-      // A node's failure always names the node (see nodeFailure).
-      return write(`  ✗ ${event.error?.message ?? `node ${event.node}: failed`}`);
-    default:
-      return;
-  }
-}
-
-export function table(rows: string[][]): string {
+/** Columns padded to their widest cell; `paintCell` colours a cell after it is padded. */
+export function table(rows: string[][], paintCell: (cell: string, row: number, column: number) => string = (c) => c): string {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
-  return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd()).join('\n');
+  return rows.map((r, i) => r.map((cell, c) => paintCell(c === r.length - 1 ? cell : cell.padEnd(widths[c]!), i, c)).join('  ').trimEnd()).join('\n');
 }
 
-/** `dryRun`: the result of `check`, whose changes are the ones that would happen. */
-export function formatResult(result: OperationResult, dryRun = false): string {
+const STATUS_COLUMN = 3;
+
+/** `dryRun`: the result of `check`, whose changes are the ones that would happen. Colours when stdout is a terminal. */
+export function formatResult(result: OperationResult, dryRun = false, p: Paint = paintFor(process.stdout)): string {
   const rows = [['NODE', 'GROUP', 'ADDRESS', 'STATUS', dryRun ? 'WOULD CHANGE' : 'CHANGED']];
   for (const n of result.nodes) {
     rows.push([n.name, n.group, n.address, n.ok ? (n.created ? 'created' : 'ok') : 'FAILED', String(n.actions.filter((a) => a.changed).length)]);
@@ -48,7 +28,10 @@ export function formatResult(result: OperationResult, dryRun = false): string {
         return names.length ? [`\n${n.name} would change:`, ...names.map((x) => `  ${x}`)] : [];
       })
     : [];
-  return [table(rows), '', summary, ...wouldChange, ...failures.map((f) => `\n${f}`)].join('\n');
+  const status = (cell: string) => (/^FAILED/.test(cell) ? p.red(cell) : /^created/.test(cell) ? p.green(cell) : /^removed/.test(cell) ? p.yellow(cell) : cell);
+  const painted = table(rows, (cell, row, column) => (row === 0 ? p.bold(cell) : column === STATUS_COLUMN ? status(cell) : cell));
+  const red = (text: string) => text.split('\n').map((l, i) => (i === 0 ? p.red(l) : l)).join('\n');
+  return [painted, '', failures.length ? p.red(summary) : p.bold(summary), ...wouldChange, ...failures.map((f) => `\n${red(f)}`)].join('\n');
 }
 
 export function formatNodes(list: readonly NodeListing[]): string {

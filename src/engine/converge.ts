@@ -46,6 +46,7 @@ export async function converge(config: StackConfig, counts: Counts, options: Con
     const untagged = await op.listUntagged();
     const scaling = planScaling([...(await op.listNodes()), ...untagged], groups, counts);
     op.throwIfCancelled();
+    op.emit({ type: 'scaling', create: scaling.create.length, remove: untagged.length + scaling.remove.length });
     const removed = await removeNodes(op, [...untagged.map((node) => ({ node, reason: UNTAGGED })), ...scaling.remove]);
     const errors: Failure[] = [];
     const created = await createNodes(op, scaling.create, errors);

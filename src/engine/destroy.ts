@@ -20,6 +20,7 @@ export async function destroy(config: StackConfig, options: DestroyOptions = {})
     const doomed = (await op.listNodes()).filter((n) => !only || only.has(n.group));
     // Destroying the whole stack also removes what an interrupted create left untagged.
     const untagged = only ? [] : await op.listUntagged();
+    op.emit({ type: 'scaling', create: 0, remove: untagged.length + doomed.length });
     const reason = only ? `destroy ${[...only].join(' ')}` : 'destroy';
     return mapLimit([...untagged, ...doomed], op.concurrency, async (node) => {
       op.throwIfCancelled();

@@ -1,15 +1,25 @@
 // Progress as typed events. The CLI prints them; library callers subscribe with `onEvent`.
 import type { Failure } from '../errors.ts';
+import type { NodeActionResult } from './results.ts';
 
 export type ForkliftEvent =
   | { type: 'provider'; message: string }
+  /** What converge (or destroy) is about to do: nodes to create and to remove, before any is touched. */
+  | { type: 'scaling'; create: number; remove: number }
   | { type: 'node-creating'; group: string; name: string }
   | { type: 'node-created'; group: string; name: string; address: string; ms: number }
   | { type: 'node-create-failed'; group: string; name: string; error: Failure }
   | { type: 'node-removing'; group: string; name: string; reason: string }
   | { type: 'node-removed'; group: string; name: string }
   | { type: 'phase-start'; phase: string; nodes: string[] }
-  | { type: 'node-phase-done'; phase: string; node: string; ok: boolean; changed: number; ms: number; error?: Failure }
-  | { type: 'phase-end'; phase: string; ms: number };
+  /** A node's work in a phase starts (at most `concurrency` nodes run at once; the others wait). */
+  | { type: 'node-phase-start'; phase: string; node: string }
+  /** A node's script for a phase as shown (secrets as ***), before it runs; only with `scripts: true`. */
+  | { type: 'node-script'; phase: string; node: string; script: string }
+  /** `actions`: what each action of the node's phase reported, with its output (none for exec). */
+  | { type: 'node-phase-done'; phase: string; node: string; ok: boolean; changed: number; ms: number; error?: Failure; actions?: NodeActionResult[] }
+  | { type: 'phase-end'; phase: string; ms: number }
+  /** The operation has closed its connections and released its lock, whether it succeeded or threw; nothing follows. */
+  | { type: 'operation-end'; ms: number };
 
 export type EventListener = (event: ForkliftEvent) => void;

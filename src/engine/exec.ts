@@ -65,6 +65,7 @@ export async function exec(config: StackConfig, group: string, command: string |
     op.emit({ type: 'phase-start', phase: 'exec', nodes: targets.map((n) => n.name) });
     const nodes = await mapLimit(targets, op.concurrency, async (node): Promise<ExecNodeResult> => {
       const t0 = Date.now();
+      op.emit({ type: 'node-phase-start', phase: 'exec', node: node.name });
       const base = { name: node.name, id: node.id, group: node.group, address: node.address };
       let result: ExecNodeResult;
       try {

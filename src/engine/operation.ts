@@ -30,6 +30,8 @@ export interface OperationOptions {
   scriptTimeoutMs?: number;
   /** How forklift reaches nodes (default: SSH). Tests pass a fake one. */
   transport?: Transport;
+  /** Emit a `node-script` event with each node's phase script, as shown (secrets as ***), before it runs (the CLI's -v). */
+  scripts?: boolean;
 }
 
 const wholeMs = z.number().int('must be a whole number of milliseconds').positive();
@@ -43,6 +45,7 @@ export const operationOptionsSchema = z
     connectTimeoutMs: wholeMs.optional(),
     scriptTimeoutMs: wholeMs.optional(),
     transport: z.custom<Transport>((v) => typeof (v as Transport | undefined)?.connect === 'function', 'must be a Transport').optional(),
+    scripts: z.boolean().optional(),
   })
   .passthrough();
 
@@ -87,6 +90,11 @@ export class Operation {
 
   get concurrency(): number {
     return this.options.concurrency ?? 64;
+  }
+
+  /** Whether node-script events are wanted (rendering the shown text of every script costs memory at scale). */
+  get showScripts(): boolean {
+    return this.options.scripts === true;
   }
 
   get scriptTimeoutMs(): number {
@@ -162,11 +170,16 @@ export function toRef(info: NodeInfo, group: GroupSpec): NodeRef {
  * stack names itself in `lockAs` and holds the stack's operator lock throughout.
  */
 export async function withOperation<R>(stack: StackConfig, options: OperationOptions, fn: (op: Operation) => Promise<R>, lockAs?: string): Promise<R> {
+  const started = Date.now();
   const op = await Operation.open(stack, options);
   try {
     if (lockAs) await op.lock(lockAs);
     return await fn(op);
   } finally {
-    await op.close();
+    try {
+      await op.close();
+    } finally {
+      op.emit({ type: 'operation-end', ms: Date.now() - started });
+    }
   }
 }

@@ -35,12 +35,13 @@ export async function runPhase(op: Operation, run: PhaseRun): Promise<Map<string
   const context = contextFactory(op.stack.stack, run.phase, run.all);
   const results = await mapLimit(run.nodes, op.concurrency, async (node) => {
     const t0 = Date.now();
+    op.emit({ type: 'node-phase-start', phase: run.phase, node: node.info.name });
     const result = await runOnNode(op, run, node, context(node.ref)).catch((error: unknown): NodePhaseResult => {
       if (!(error instanceof ForkliftError)) throw error;
       return { ok: false, actions: [], error: nodeFailure(node.info.name, error, { group: node.info.group, phase: run.phase }) };
     });
     const changed = result.actions.filter((a) => a.changed).length;
-    op.emit({ type: 'node-phase-done', phase: run.phase, node: node.info.name, ok: result.ok, changed, ms: Date.now() - t0, ...(result.error ? { error: result.error } : {}) });
+    op.emit({ type: 'node-phase-done', phase: run.phase, node: node.info.name, ok: result.ok, changed, ms: Date.now() - t0, ...(result.error ? { error: result.error } : {}), actions: result.actions });
     return [node.info.id, result] as const;
   });
   op.emit({ type: 'phase-end', phase: run.phase, ms: Date.now() - started });
@@ -80,6 +81,7 @@ async function runOnNode(op: Operation, run: PhaseRun, node: StackNode, ctx: Pla
   op.throwIfCancelled();
   const { script, actions } = await buildPhaseScript(run.planFor(node), ctx, targetOf(node), run.mode);
   if (actions.length === 0) return { ok: true, actions: [] };
+  if (op.showScripts) op.emit({ type: 'node-script', phase: run.phase, node: node.info.name, script: script.shown });
   const where = { node: node.info.name, group: node.info.group, phase: run.phase };
   // What the node prints back may hold a secret's value (a config shown by a failing check): masked.
   const mask = (text: string) => maskSecrets(text, script.secrets);

@@ -22,12 +22,13 @@ export default defineConfig({ stack: 'cli-errors', groups: [groupSpec('web', { p
 `);
   // [arguments, exit code (2: the command line is wrong), the one line printed]
   const cases: Array<[string[], number, RegExp]> = [
-    [['converge', 'db=1'], 1, /^forklift: group db: no such group; this stack has: web\n$/],
+    [['converge', 'db=1'], 1, /^forklift: group db: no such group; this stack has: web; add groupSpec\('db', …\) to the stack file's groups to make one\n$/],
+    [['converge', 'wbe=1'], 1, /^forklift: group wbe: no such group; this stack has: web; did you mean web\?\n$/],
     [['converge', 'web=x'], 2, /^forklift: count "x" for group "web" is not a whole number/],
     [['converge', '-f', 'missing.ts', 'web=1'], 1, /^forklift: missing\.ts: file not found\n$/],
     [['lift', '--phase', 'deploy'], 1, /^forklift: phase deploy: no group defines this phase; defined: configure\n$/],
     [['unlock'], 2, /^forklift: local: the stack lock ends with the process that holds it; there is nothing to unlock\n$/],
-    [['destroy', 'typo'], 1, /^forklift: group typo: no such group; this stack has: web\n$/],
+    [['destroy', 'typo'], 1, /^forklift: group typo: no such group; this stack has: web; add groupSpec/],
     [['lift', '--timeout', 'soon'], 2, /^forklift: option '--timeout <seconds>' argument 'soon' is invalid\. "soon" is not a positive number of seconds\n$/],
     [['exec', '--timeout', '0.0001', 'web', '--', 'true'], 2, /"0\.0001" is not a positive number of seconds/],
     [['converge', '--bogus', 'web=1'], 2, /^forklift: unknown option '--bogus'\n$/],

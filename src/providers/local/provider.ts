@@ -20,6 +20,7 @@ import { containerName } from './naming.ts';
 import { defineNode, deltaDir, destroyContainer, markReady, NAME_TAG, readNode, startNode } from './node.ts';
 import { isRunning, setLimits, stopContainer, writeAuthorizedKeys } from './power.ts';
 import type { LocalProviderOptions } from './options.ts';
+import { requireRoot } from './preflight.ts';
 import { ready } from './ready.ts';
 import { siteFor } from './site.ts';
 import { stackLock } from './stacklock.ts';
@@ -134,9 +135,13 @@ export function createProvider(opts: LocalProviderOptions = {}, context: Provide
       if (count > room) throw new ProviderError('local', `${count} nodes do not fit: this host has room for ${room} more in ${site.net.subnet}`);
     },
 
-    lockStack: (stack, holder) => stackLock(site.locksDir, stack, holder),
+    lockStack: (stack, holder) => {
+      requireRoot();
+      return stackLock(site.locksDir, stack, holder);
+    },
 
     async listNodes(stack) {
+      requireRoot();
       const { privateKey } = await clientKey();
       const mine = taggedContainers(lxcPath).filter((c) => readTags(lxcPath, c)?.[TAG.stack] === stack);
       const nodes = await Promise.all(mine.map((c) => readNode(site, c, privateKey)));

@@ -3,6 +3,7 @@
 // after it finished and the bridge has gone since (someone removed it). A preparation
 // still in flight is never started twice, whatever the host looks like meanwhile.
 import { bridgeExists, prepareHost } from './host.ts';
+import { requireLxcSupport, requireRoot } from './preflight.ts';
 import { preparationKey, type Site } from './site.ts';
 
 interface Preparation {
@@ -16,6 +17,12 @@ export function ready(site: Site): Promise<void> {
   const key = preparationKey(site);
   const known = preparations.get(key);
   if (known && !(known.done && !bridgeExists(site))) return known.promise;
+  try {
+    requireRoot();
+    requireLxcSupport();
+  } catch (error) {
+    return Promise.reject(error);
+  }
   const prep: Preparation = { promise: prepareHost(site), done: false };
   preparations.set(key, prep);
   prep.promise.then(

@@ -1,0 +1,60 @@
+// Examples shown by `forklift help VERB` (and VERB --help), as `git help` and `terraform
+// -help` show them: the common forms first, each with what it does.
+export const EXAMPLES: Record<string, Array<[command: string, what: string]>> = {
+  init: [
+    ['forklift init', 'a stack of one group, app, in this folder (forklift.config.ts, package.json, tsconfig.json)'],
+    ['forklift init web --stack shop', 'the same in the folder web, with the stack named shop'],
+    ['forklift init --no-install', 'write the files only; run npm install yourself'],
+  ],
+  converge: [
+    ['forklift converge app=1', 'one node in group app: created, bootstrapped, configured'],
+    ['forklift converge lb=1 web=4', 'each group to its count; surplus nodes are removed'],
+    ['forklift converge web=0', 'remove every node of group web'],
+    ['forklift converge -f stacks/prod.ts web=2', 'a stack file other than ./forklift.config.ts'],
+    ['forklift converge web=2 --phase configure deploy', 'run deploy after configure'],
+    ['forklift converge -v web=1', 'show each node\'s script and what every action printed'],
+  ],
+  lift: [
+    ['forklift lift', 'run configure on every node of the stack again'],
+    ['forklift lift web', 'only the nodes of group web'],
+    ['forklift lift --phase deploy', 'run the phase deploy instead'],
+    ['forklift lift -q --json', 'no progress; the result as JSON'],
+  ],
+  check: [
+    ['forklift check', 'what lift would change on every node, changing nothing'],
+    ['forklift check web --phase deploy', 'the same for one group and one phase'],
+  ],
+  nodes: [
+    ['forklift nodes', 'the stack\'s nodes as their tags describe them'],
+    ['forklift nodes --json', 'as JSON, tags included'],
+  ],
+  exec: [
+    ['forklift exec web -- uptime', 'run uptime on every node of group web, output prefixed by node'],
+    ['forklift exec web --timeout 30 -- apt-get update', 'stop a node\'s command after 30 s'],
+    ['forklift exec web --json -- cat /etc/hostname', 'exit code, stdout and stderr per node as JSON'],
+  ],
+  ssh: [
+    ['forklift ssh web-1a2b', 'a shell on the node web-1a2b (names: forklift nodes)'],
+    ['forklift ssh web-1a2b -- journalctl -u nginx -n 20', 'run one command there'],
+  ],
+  destroy: [
+    ['forklift destroy', 'remove every node of the stack'],
+    ['forklift destroy web', 'remove the nodes of group web only'],
+  ],
+  unlock: [['forklift unlock', 'remove the stack lock left by a run that died elsewhere (CloudStack)']],
+  completion: [
+    ['source <(forklift completion bash)', 'completion in this bash; add the line to ~/.bashrc to keep it'],
+    ['forklift completion zsh > "${fpath[1]}/_forklift"', 'install it for zsh (then start a new shell)'],
+  ],
+  'cloudstack-endpoint': [
+    ['forklift cloudstack-endpoint --port 8080 --data-file /tmp/cs.json', 'a CloudStack API on localhost:8080 whose VMs are local nodes'],
+  ],
+};
+
+/** The text `help VERB` shows after the options. */
+export function examplesText(verb: string): string {
+  const list = EXAMPLES[verb];
+  if (!list?.length) return '';
+  const width = Math.max(...list.map(([c]) => c.length));
+  return `\nExamples:\n${list.map(([c, what]) => `  ${c.padEnd(width)}   # ${what}`).join('\n')}\n`;
+}
