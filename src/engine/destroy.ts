@@ -16,7 +16,7 @@ export async function destroy(config: StackConfig, options: DestroyOptions = {})
   if (options.groups?.length) pickGroups(stack.groups, options.groups);
   return withOperation(stack, options, async (op) => {
     const only = options.groups?.length ? new Set(options.groups) : undefined;
-    const doomed = (await op.listNodes()).filter((n) => !only || only.has(n.group));
+    const doomed = (await op.listed()).filter((n) => !only || only.has(n.group));
     const reason = only ? `destroy ${[...only].join(' ')}` : 'destroy';
     return mapLimit(doomed, op.concurrency, async (node) => {
       op.throwIfCancelled();
