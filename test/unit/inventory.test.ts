@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, describe, test } from 'node:test';
-import { ConfigError, defineConfig, groupSpec, validateStack, type HostEntry } from '../../src/index.ts';
+import { ConfigError, defineConfig, groupSpec, loadConfig, validateStack, type HostEntry } from '../../src/index.ts';
 import { expandRange } from '../../src/providers/hosts/inventory.ts';
 import { parseJump } from '../../src/providers/hosts/jump.ts';
 
@@ -114,6 +114,23 @@ describe('an Ansible YAML inventory', () => {
     assert.deepEqual((both.provider as { hosts: HostEntry[] }).hosts.map((h) => h.name), ['w9', 'w1']);
     // What validation returns checks again unchanged (the inventory is read once).
     assert.deepEqual(validateStack({ ...both }), both);
+  });
+
+  test('the example stack file finds its inventory beside itself, from any folder', async () => {
+    const stack = await loadConfig(join(import.meta.dirname, '../../examples/hosts-inventory/forklift.config.ts'), tmpdir());
+    const hosts = (stack.provider as { hosts: HostEntry[] }).hosts;
+    assert.deepEqual(hosts.map((h) => [h.name, h.group, h.host, h.port, h.user, h.jump]), [
+      ['web1', 'web', 'web1', undefined, 'deploy', 'deploy@198.51.100.7'],
+      ['web2', 'web', 'web2', undefined, 'deploy', 'deploy@198.51.100.7'],
+      ['web3', 'web', '192.0.2.13', undefined, 'deploy', 'deploy@198.51.100.7'],
+      ['db1', 'db', '192.0.2.20', 2222, 'deploy', 'deploy@198.51.100.7'],
+    ]);
+    assert.deepEqual(hosts.map((h) => h.vars), [
+      { ntp_server: 'ntp.example.com', http_port: 8080 },
+      { ntp_server: 'ntp.example.com', http_port: 8080 },
+      { ntp_server: 'ntp.example.com', http_port: 9090 },
+      { ntp_server: 'ntp.example.com' },
+    ]);
   });
 
   test('forklift’s own variables: jump, become, state dir, host key, group', () => {
