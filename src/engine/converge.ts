@@ -42,7 +42,9 @@ export async function converge(config: StackConfig, counts: Counts, options: Con
         throw error;
       }
     }
-    const scaling = planScaling(await op.listNodes(), groups, counts);
+    // Nodes of groups this stack does not define are not contacted (nodeState).
+    const defined = new Set(stack.groups.map((g) => g.name));
+    const scaling = planScaling(await op.listNodes((n) => defined.has(n.group)), groups, counts);
     op.throwIfCancelled();
     const removed = await removeNodes(op, scaling.remove);
     const errors: Failure[] = [];

@@ -36,20 +36,32 @@ export interface Handshake {
 
 const hostPort = (e: Pick<SshEndpoint, 'host' | 'port'>) => `${e.host}:${e.port}`;
 
-/** Connect and log in once; rejects with Unreachable (retry), Refused or CancelledError. */
+/**
+ * Connect and log in; rejects with Unreachable (retry), Refused or CancelledError. Behind a
+ * jump host, a node that does not answer yet is retried over the same jump connection
+ * until `timeoutMs` has passed, rather than logging in to the jump host again each time.
+ */
 export async function handshake(endpoint: SshEndpoint, timeoutMs: number, signal?: AbortSignal): Promise<Handshake> {
   if (!endpoint.jump) return { ...(await login(endpoint, timeoutMs, signal)), jumpHostKeys: [], release: () => undefined };
+  const deadline = Date.now() + timeoutMs;
   const jump = await sharedJump(endpoint.jump, timeoutMs, signal);
   try {
-    const sock = await forward(jump, endpoint, signal);
-    const own = await login(endpoint, timeoutMs, signal, sock);
-    let released = false;
-    const release = () => {
-      if (!released) jump.release();
-      released = true;
-    };
-    own.client.once('close', release);
-    return { ...own, jumpHostKeys: [...jump.jumpHostKeys, jump.hostKey], release };
+    for (;;) {
+      try {
+        const sock = await forward(jump, endpoint, signal);
+        const own = await login(endpoint, Math.max(1000, deadline - Date.now()), signal, sock);
+        let released = false;
+        const release = () => {
+          if (!released) jump.release();
+          released = true;
+        };
+        own.client.once('close', release);
+        return { ...own, jumpHostKeys: [...jump.jumpHostKeys, jump.hostKey], release };
+      } catch (error) {
+        if (!(error instanceof Unreachable) || jump.gone() || signal?.aborted || Date.now() + 250 > deadline) throw error;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    }
   } catch (error) {
     jump.release();
     throw error;
@@ -76,6 +88,12 @@ function forward(jump: Handshake, to: SshEndpoint, signal?: AbortSignal): Promis
 
 interface Shared extends Handshake {
   users: number;
+  closed: boolean;
+}
+
+interface Lease extends Handshake {
+  /** The jump host's connection has ended. */
+  gone(): boolean;
 }
 
 /** Jump host connections by endpoint (address, user, credentials, pin, its own jumps). */
@@ -86,14 +104,15 @@ function poolKey(e: SshEndpoint): string {
   return JSON.stringify([e.user, e.host, e.port, e.hostKey ?? '', secret, e.jump ? poolKey(e.jump) : '']);
 }
 
-async function sharedJump(jump: SshEndpoint, timeoutMs: number, signal?: AbortSignal): Promise<Handshake> {
+async function sharedJump(jump: SshEndpoint, timeoutMs: number, signal?: AbortSignal): Promise<Lease> {
   const key = poolKey(jump);
   let entry = jumps.get(key);
   if (!entry) {
     const opening: Promise<Shared> = handshake(jump, timeoutMs, signal).then(
       (h) => {
-        const shared: Shared = { ...h, users: 0 };
+        const shared: Shared = { ...h, users: 0, closed: false };
         const forget = () => {
+          shared.closed = true;
           if (jumps.get(key) === opening) jumps.delete(key);
         };
         h.client.once('close', forget);
@@ -112,6 +131,7 @@ async function sharedJump(jump: SshEndpoint, timeoutMs: number, signal?: AbortSi
   shared.users++;
   return {
     ...shared,
+    gone: () => shared.closed,
     release: () => {
       if (--shared.users > 0) return;
       if (jumps.get(key) === entry) jumps.delete(key);
