@@ -45,7 +45,8 @@ async function liftIn(mode: ScriptMode, config: StackConfig, options: LiftOption
     const all = await op.listed();
     const scope = inScope(stack.stack, all, { groups: options.groups, limit: options.limit });
     // Only the nodes that will work are contacted (their state read on the connection they then run on).
-    const listed = op.stackNodes(await op.readState(all, (n) => phases.length > 0 && scope(n)));
+    const defined = new Set(stack.groups.map((g) => g.name));
+    const listed = op.stackNodes(await op.readState(all, (n) => phases.length > 0 && scope(n) && defined.has(n.group)));
     const only = (n: StackNode) => scope(n.info);
     const result = await runPhases(op, listed.filter((n) => n.info.state === 'running'), { bootstrap: false, phases, only, mode });
     // A node that is not running is not configured: it is reported, not silently left out.

@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { NodeInfo } from '../../src/providers/types.ts';
+import { waitFor } from './helpers.ts';
 import { ssh } from './nodes.ts';
 
 /** A fresh ed25519 key pair in `dir` (the private key file and its public line). */
@@ -47,4 +48,11 @@ export function sshdLog(node: Pick<NodeInfo, 'address'>): { logins(user: string)
       return [...log.stdout.matchAll(new RegExp(`^Accepted publickey for ${user} from (\\S+) port`, 'gm'))].map((m) => m[1]!);
     },
   };
+}
+
+/** Change sshd's configuration with `command` (as root), restart sshd, and wait until it answers again on each of `ports`. */
+export async function reconfigureSshd(node: Pick<NodeInfo, 'address'>, command: string, ports: readonly number[] = [22]): Promise<void> {
+  const r = ssh(node, `${command} && systemctl restart ssh`);
+  assert.equal(r.code, 0, r.stderr);
+  for (const port of ports) await waitFor(`sshd on ${node.address}:${port}`, () => (ssh(node, 'true', { port }).code === 0 ? true : undefined));
 }

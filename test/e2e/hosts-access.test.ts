@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { ExecResult, OperationResult } from '../../src/index.ts';
 import type { NodeInfo } from '../../src/providers/types.ts';
-import { addLogins, sshdLog, testKey } from './accounts.ts';
+import { addLogins, reconfigureSshd, sshdLog, testKey } from './accounts.ts';
 import { forklift, stackDir, waitFor } from './helpers.ts';
 import { localNodes, ssh, stackName } from './nodes.ts';
 
@@ -45,8 +45,7 @@ describe('hosts: a normal user with sudo, through a bastion, keys from ssh-agent
     addLogins(bastion, pub, [{ name: 'deploy', sudo: 'nopasswd' }, { name: 'asker', sudo: 'password' }]);
     addLogins(target, pub, [{ name: 'deploy', sudo: 'nopasswd' }]);
     // The target lets deploy in from the bastion only (root stays open for the test itself).
-    const r = ssh(target, `echo 'AllowUsers root deploy@${bastion.address}' > /etc/ssh/sshd_config.d/bastion-only.conf && systemctl reload ssh`);
-    assert.equal(r.code, 0, r.stderr);
+    await reconfigureSshd(target, `echo 'AllowUsers root deploy@${bastion.address}' > /etc/ssh/sshd_config.d/bastion-only.conf`);
     dir = stack();
   });
   after(() => {
@@ -114,8 +113,7 @@ describe('hosts: a normal user with sudo, through a bastion, keys from ssh-agent
     const fp = () => ssh(bastion, 'ssh-keygen -l -E sha256 -f /etc/ssh/ssh_host_ed25519_key.pub | cut -d" " -f2').stdout.trim();
     const old = fp();
     const keys = '/etc/ssh/ssh_host_ed25519_key /etc/ssh/ssh_host_ecdsa_key';
-    const r = ssh(bastion, `for k in ${keys}; do rm -f $k $k.pub; done && ssh-keygen -q -t ed25519 -N '' -f /etc/ssh/ssh_host_ed25519_key && ssh-keygen -q -t ecdsa -N '' -f /etc/ssh/ssh_host_ecdsa_key && systemctl restart ssh`);
-    assert.equal(r.code, 0, r.stderr);
+    await reconfigureSshd(bastion, `for k in ${keys}; do rm -f $k $k.pub; done && ssh-keygen -q -t ed25519 -N '' -f /etc/ssh/ssh_host_ed25519_key && ssh-keygen -q -t ecdsa -N '' -f /etc/ssh/ssh_host_ecdsa_key`);
     const now = fp();
     assert.notEqual(now, old);
     ssh(target, 'rm -f /root/configured');

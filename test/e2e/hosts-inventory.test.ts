@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import type { ExecResult, NodeListing, OperationResult } from '../../src/index.ts';
 import type { NodeInfo } from '../../src/providers/types.ts';
-import { addLogins, sshdLog, testKey } from './accounts.ts';
+import { addLogins, reconfigureSshd, sshdLog, testKey } from './accounts.ts';
 import { forklift, stackDir } from './helpers.ts';
 import { localNodes, ssh, stackName } from './nodes.ts';
 
@@ -71,8 +71,7 @@ describe('hosts from an Ansible-style inventory', { concurrency: false }, () => 
   before(async () => {
     m = await localNodes(stackName('tinm'), 'machines', ['i1', 'i2', 'i3'], { network: { inboundPorts: [22, 2222] } });
     for (const machine of m) addLogins(machine, pub, [{ name: 'deploy', sudo: 'nopasswd' }]);
-    const r = ssh(m[2]!, "printf 'Port 22\\nPort 2222\\n' > /etc/ssh/sshd_config.d/ports.conf && systemctl restart ssh");
-    assert.equal(r.code, 0, r.stderr);
+    await reconfigureSshd(m[2]!, "printf 'Port 22\\nPort 2222\\n' > /etc/ssh/sshd_config.d/ports.conf", [22, 2222]);
     dir = stackDir(source);
     writeFileSync(join(dir, 'inventory.yml'), inventory(m));
   });
