@@ -26,7 +26,7 @@ export type { ForkliftEvent, EventListener } from './engine/events.ts';
 export type { OperationResult, NodeResult, NodeActionResult, RemovedNode } from './engine/results.ts';
 export type { ProviderConfig, LocalProviderConfig, CloudStackProviderConfig, HostsProviderConfig } from './providers/registry.ts';
 export type { HostEntry } from './providers/hosts/options.ts';
-export { TAG, type Provider, type ProviderContext, type NodeInfo, type NodeOs, type NodeState, type CreateNodeRequest, type Tags } from './providers/types.ts';
+export { TAG, type Provider, type ProviderContext, type NodeInfo, type NodeOs, type NodeState, type NodeStateAccess, type HostPort, type CreateNodeRequest, type Tags } from './providers/types.ts';
 export type { Transport, Connection, ConnectTarget, ConnectOptions, RunOptions, RunOutput, SshEndpoint } from './transport/types.ts';
 export { DisconnectedError, ConnectionLostError } from './transport/errors.ts';
 export { DEFAULT_EXEC_TIMEOUT_MS } from './engine/exec.ts';

@@ -10,7 +10,8 @@
 //   npx forklift lift -f examples/hosts/forklift.config.ts web               # configure the web hosts again
 //   npx forklift exec -f examples/hosts/forklift.config.ts web -- uptime
 //
-// Replace the documentation addresses (192.0.2.x) with your machines'.
+// The same from an Ansible-style inventory: examples/hosts-inventory.
+// Replace the documentation addresses (192.0.2.x, 198.51.100.x) with your machines'.
 import { defineConfig, groupSpec, nginx, packages, plan, serverSpec, user } from 'forklift';
 
 const base = serverSpec({
@@ -25,11 +26,11 @@ export default defineConfig({
   provider: {
     name: 'hosts',
     hosts: [
-      // Default user root (plans install packages and write /etc), port 22, key ~/.ssh/id_ed25519;
-      // `name` defaults to the host.
+      // Default user root (plans install packages and write /etc), port 22, keys from ssh-agent
+      // and ~/.ssh/id_ed25519; `name` defaults to the host. Another user becomes root with sudo -n.
       { host: '192.0.2.10', group: 'web', name: 'web-1' },
       { host: '192.0.2.11', group: 'web', name: 'web-2' },
-      { host: '192.0.2.20', group: 'db', port: 2222, user: 'root', privateKeyPath: '/etc/forklift/ops_ed25519' },
+      { host: '192.0.2.20', group: 'db', port: 2222, user: 'deploy', privateKeyPath: '/etc/forklift/ops_ed25519', jump: 'ops@198.51.100.7' },
     ],
   },
   groups: [

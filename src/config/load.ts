@@ -1,6 +1,6 @@
 // Load a stack file (forklift.config.ts): compile it, import it, validate its default export.
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { ConfigError, ForkliftError } from '../errors.ts';
 import { importTypeScript } from './compile.ts';
 import { DEFAULT_CONFIG_FILE, type StackConfig } from './define.ts';
@@ -19,7 +19,7 @@ export async function loadConfig(file = DEFAULT_CONFIG_FILE, cwd = process.cwd()
     throw new ConfigError(file, `could not be loaded: ${describeLoadError(error)}`);
   }
   if (mod.default === undefined) throw new ConfigError(file, 'has no default export; export default defineConfig({ stack, groups })');
-  return validateStack(mod.default, file);
+  return validateStack(mod.default, file, dirname(path));
 }
 
 /** esbuild reports syntax errors with a location; anything else is the thrown error's first line. */

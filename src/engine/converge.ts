@@ -44,7 +44,9 @@ export async function converge(config: StackConfig, counts: Counts, options: Con
     }
     // What an interrupted create left untagged goes first (we hold the stack's lock: no create of ours is in flight).
     const untagged = await op.listUntagged();
-    const scaling = planScaling([...(await op.listNodes()), ...untagged], groups, counts);
+    // Nodes of groups this stack does not define are not contacted (nodeState).
+    const defined = new Set(stack.groups.map((g) => g.name));
+    const scaling = planScaling([...(await op.listNodes((n) => defined.has(n.group))), ...untagged], groups, counts);
     op.throwIfCancelled();
     op.emit({ type: 'scaling', create: scaling.create.length, remove: untagged.length + scaling.remove.length });
     const removed = await removeNodes(op, [...untagged.map((node) => ({ node, reason: UNTAGGED })), ...scaling.remove]);

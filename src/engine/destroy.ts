@@ -17,7 +17,7 @@ export async function destroy(config: StackConfig, options: DestroyOptions = {})
   if (options.groups?.length) pickGroups(stack.groups, options.groups);
   return withOperation(stack, options, async (op) => {
     const only = options.groups?.length ? new Set(options.groups) : undefined;
-    const doomed = (await op.listNodes()).filter((n) => !only || only.has(n.group));
+    const doomed = (await op.listed()).filter((n) => !only || only.has(n.group));
     // Destroying the whole stack also removes what an interrupted create left untagged.
     const untagged = only ? [] : await op.listUntagged();
     op.emit({ type: 'scaling', create: 0, remove: untagged.length + doomed.length });

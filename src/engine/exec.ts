@@ -8,6 +8,7 @@ import { ConnectionLostError } from '../transport/errors.ts';
 import { pickGroups } from '../spec/group.ts';
 import { mapLimit } from './limit.ts';
 import { withOperation, type OperationOptions } from './operation.ts';
+import { inScope } from './scope.ts';
 
 /** How long a command of exec may run on a node by default: 10 minutes (an upgrade fits; a hung command does not hang the run). */
 export const DEFAULT_EXEC_TIMEOUT_MS = 10 * 60_000;
@@ -15,6 +16,8 @@ export const DEFAULT_EXEC_TIMEOUT_MS = 10 * 60_000;
 export interface ExecOptions extends OperationOptions {
   /** Stop a node's command that runs longer than this, ms (default 10 minutes); the node then fails. */
   timeoutMs?: number;
+  /** Only these nodes of the group (names; `--limit a,b`); a name the stack does not have is a UsageError listing its nodes. */
+  limit?: string[];
 }
 
 export interface ExecNodeResult {
@@ -59,7 +62,9 @@ export async function exec(config: StackConfig, group: string, command: string |
   const timeoutMs = options.timeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS;
   const mask = (out: Buffer) => maskSecrets(out.toString('utf8'), cmd.secrets);
   return withOperation(stack, options, async (op) => {
-    const targets = (await op.listNodes()).filter((n) => n.group === group);
+    const all = await op.listed();
+    const scope = inScope(op.stack.stack, all, { groups: [group], limit: options.limit });
+    const targets = (await op.readState(all, scope)).filter(scope);
     op.throwIfCancelled();
     const started = Date.now();
     op.emit({ type: 'phase-start', phase: 'exec', nodes: targets.map((n) => n.name) });

@@ -10,12 +10,19 @@ import { Operation, withOperation, type OperationOptions, type StackNode } from 
 import { runPhase, type NodePhaseResult } from './phase.ts';
 import type { ScriptMode } from '../shell/script.ts';
 import { countChanged, type NodeResult, type OperationResult } from './results.ts';
+import { inScope } from './scope.ts';
 
 export interface LiftOptions extends OperationOptions {
   /** Only these groups (default: all). */
   groups?: string[];
   /** Phases in order (default: configure, when some group defines it). */
   phases?: string[];
+  /**
+   * Only these nodes (names; `--limit a,b`), of the groups asked for: the other nodes of the
+   * stack are not contacted, and still count for nodesWithRole. A name the stack does not
+   * have is a UsageError listing its nodes.
+   */
+  limit?: string[];
 }
 
 export async function lift(stack: StackConfig, options: LiftOptions = {}): Promise<OperationResult> {
@@ -35,11 +42,15 @@ async function liftIn(mode: ScriptMode, config: StackConfig, options: LiftOption
   if (options.groups?.length) pickGroups(stack.groups, options.groups);
   const phases = phasesToRun(stack, options.phases);
   return withOperation(stack, options, async (op) => {
-    const listed = op.stackNodes(await op.listNodes());
-    const only = options.groups?.length ? new Set(options.groups) : undefined;
+    const all = await op.listed();
+    const scope = inScope(stack.stack, all, { groups: options.groups, limit: options.limit });
+    // Only the nodes that will work are contacted (their state read on the connection they then run on).
+    const defined = new Set(stack.groups.map((g) => g.name));
+    const listed = op.stackNodes(await op.readState(all, (n) => phases.length > 0 && scope(n) && defined.has(n.group)));
+    const only = (n: StackNode) => scope(n.info);
     const result = await runPhases(op, listed.filter((n) => n.info.state === 'running'), { bootstrap: false, phases, only, mode });
     // A node that is not running is not configured: it is reported, not silently left out.
-    const down = phases.length ? listed.filter((n) => n.info.state !== 'running' && (!only || only.has(n.group.name))) : [];
+    const down = phases.length ? listed.filter((n) => n.info.state !== 'running' && only(n)) : [];
     if (!down.length) return result;
     const failed: NodeResult[] = down.map((n) => ({
       name: n.info.name, id: n.info.id, group: n.info.group, address: n.info.address, ok: false, created: false, actions: [],
@@ -54,8 +65,8 @@ interface RunPlan {
   bootstrap: boolean;
   phases: string[];
   created?: Set<string>;
-  /** Limit work to these groups; other nodes still count for nodesWithRole. */
-  only?: Set<string> | undefined;
+  /** Limit work to these nodes; the others still count for nodesWithRole. */
+  only?: ((node: StackNode) => boolean) | undefined;
   mode?: ScriptMode;
 }
 
@@ -79,7 +90,7 @@ export async function runPhases(op: Operation, nodes: StackNode[], how: RunPlan)
   // Creates that were in flight when the signal fired have finished; start no phase after it.
   op.throwIfCancelled();
   const all = nodes.map((n) => n.ref);
-  const working = nodes.filter((n) => !how.only || how.only.has(n.group.name));
+  const working = nodes.filter((n) => !how.only || how.only(n));
   const results = new Map<string, NodeResult>(
     working.map((n) => [n.info.id, { name: n.info.name, id: n.info.id, group: n.info.group, address: n.info.address, ok: true, created: how.created?.has(n.info.id) ?? false, actions: [] }]),
   );
@@ -98,7 +109,7 @@ export async function runPhases(op: Operation, nodes: StackNode[], how: RunPlan)
       const phaseResults = await runPhase(op, { phase: 'bootstrap', nodes: fresh, all, planFor: bootstrapPlan });
       record(phaseResults);
       await Promise.all(
-        fresh.filter((n) => phaseResults.get(n.info.id)?.ok).map((n) => op.provider.tagNode(n.info, { [TAG.bootstrapped]: 'true' }, op.signal)),
+        fresh.filter((n) => phaseResults.get(n.info.id)?.ok).map((n) => op.tagNode(n.info, { [TAG.bootstrapped]: 'true' })),
       );
     }
   }

@@ -2,17 +2,18 @@
 // provider, one connection per node over the transport, events, cancellation.
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import { CancelledError } from '../errors.ts';
+import { CancelledError, ForkliftError } from '../errors.ts';
 import type { StackConfig } from '../config/define.ts';
 import { validateStack } from '../config/stack.ts';
 import { openProvider } from '../providers/registry.ts';
-import type { NodeInfo, Provider } from '../providers/types.ts';
+import type { NodeInfo, Provider, Tags } from '../providers/types.ts';
 import { TAG } from '../providers/types.ts';
 import type { GroupSpec } from '../spec/group.ts';
 import type { NodeRef } from '../spec/plan.ts';
 import { sshTransport } from '../transport/ssh.ts';
 import type { Transport } from '../transport/types.ts';
 import type { EventListener, ForkliftEvent } from './events.ts';
+import { mapLimit } from './limit.ts';
 import { Sessions } from './sessions.ts';
 import { compareText } from '../text.ts';
 import { parseSpec } from '../validate.ts';
@@ -70,7 +71,7 @@ export class Operation {
     this.sessions = new Sessions(
       options.transport ?? sshTransport,
       { timeoutMs: options.connectTimeoutMs ?? 30_000, ...(options.signal ? { signal: options.signal } : {}) },
-      pin && ((node, key) => pin(node, key, options.signal)),
+      pin && ((node, key, at) => pin(node, key, options.signal, at)),
     );
   }
 
@@ -118,15 +119,50 @@ export class Operation {
     });
   }
 
-  async listNodes(): Promise<NodeInfo[]> {
-    const nodes = await this.provider.listNodes(this.stack.stack, this.signal);
+  /**
+   * The stack's nodes. Where nodes hold their own state (Provider.nodeState), the state of
+   * each running node that `reach` selects (default: all) is read over the connection the
+   * operation then works on; the others are returned as listed, not contacted.
+   */
+  async listNodes(reach: (node: NodeInfo) => boolean = () => true): Promise<NodeInfo[]> {
+    return this.readState(await this.listed(), reach);
+  }
+
+  /** The stack's nodes as the provider lists them, contacting none. */
+  async listed(): Promise<NodeInfo[]> {
+    const listed = await this.provider.listNodes(this.stack.stack, this.signal);
     // Providers filter by the stack tag; check again, since a wrong filter destroys other stacks' nodes.
-    return nodes.filter((n) => n.tags[TAG.stack] === this.stack.stack).sort((a, b) => compareText(a.group, b.group) || compareText(a.name, b.name));
+    return listed.filter((n) => n.tags[TAG.stack] === this.stack.stack).sort((a, b) => compareText(a.group, b.group) || compareText(a.name, b.name));
   }
 
   /** What an interrupted create left before it was tagged (providers that can tell); only for callers holding the stack's lock. */
   async listUntagged(): Promise<NodeInfo[]> {
     return (await this.provider.listUntagged?.(this.stack.stack, this.signal)) ?? [];
+  }
+
+  /** `nodes` with the state of those `reach` selects read over their connections (Provider.nodeState). */
+  async readState(nodes: NodeInfo[], reach: (node: NodeInfo) => boolean = () => true): Promise<NodeInfo[]> {
+    const state = this.provider.nodeState;
+    if (!state) return nodes;
+    return mapLimit(nodes, this.concurrency, async (node) => {
+      if (node.state !== 'running' || !reach(node)) return node;
+      try {
+        const read = await this.sessions.run(node, (conn) => state.read(node, conn, this.signal));
+        return { ...node, os: read.os, tags: { ...read.tags, ...node.tags } };
+      } catch (error) {
+        if (!(error instanceof ForkliftError) || error instanceof CancelledError) throw error;
+        // Unreachable, or its state unreadable: listed as configured; its work fails by name, at once.
+        this.sessions.fail(node.id, error);
+        return node;
+      }
+    });
+  }
+
+  /** Merge tags into a node's tags: over its connection where nodes hold their own state. */
+  async tagNode(node: NodeInfo, tags: Tags): Promise<void> {
+    const state = this.provider.nodeState;
+    if (!state) return this.provider.tagNode(node, tags, this.signal);
+    await this.sessions.run(node, (conn) => state.write(node, tags, conn, this.signal));
   }
 
   /** Hold the stack's operator lock (when the provider has one) until close(). */
@@ -162,7 +198,7 @@ export async function releaseHeldLocks(): Promise<void> {
 }
 
 export function toRef(info: NodeInfo, group: GroupSpec): NodeRef {
-  return { id: info.id, name: info.name, group: info.group, address: info.address, roles: group.roles };
+  return { id: info.id, name: info.name, group: info.group, address: info.address, roles: group.roles, ...(info.vars ? { vars: info.vars } : {}) };
 }
 
 /**

@@ -4,6 +4,7 @@
 import type { z } from 'zod';
 import * as cloudstack from './cloudstack/options.ts';
 import * as hosts from './hosts/options.ts';
+import { resolveOptions as resolveHosts } from './hosts/resolve.ts';
 import * as local from './local/options.ts';
 import type { Provider, ProviderContext } from './types.ts';
 
@@ -11,17 +12,32 @@ interface ProviderModule<S extends z.ZodType> {
   createProvider(options: z.output<S>, context: ProviderContext): Provider;
 }
 
+/** What the stack's check knows besides the options: where the stack file is, its groups. */
+export interface LoadContext {
+  /** The stack file's folder (the current folder for a stack passed from code). */
+  dir: string;
+  /** The stack file, for messages. */
+  where: string;
+  groups: readonly string[];
+}
+
 interface Entry<S extends z.ZodType> {
   optionsSchema: S;
+  /** Options that name files (an inventory) read and checked when the stack is loaded; the result checks again unchanged. */
+  resolve?: (options: z.output<S>, context: LoadContext) => z.output<S>;
   load(): Promise<ProviderModule<S>>;
 }
 
-const entry = <S extends z.ZodType>(optionsSchema: S, load: () => Promise<ProviderModule<S>>): Entry<S> => ({ optionsSchema, load });
+const entry = <S extends z.ZodType>(optionsSchema: S, load: () => Promise<ProviderModule<S>>, resolve?: Entry<S>['resolve']): Entry<S> => ({
+  optionsSchema,
+  load,
+  ...(resolve ? { resolve } : {}),
+});
 
 export const PROVIDERS = {
   [local.name]: entry(local.optionsSchema, () => import('./local/index.ts')),
   [cloudstack.name]: entry(cloudstack.optionsSchema, () => import('./cloudstack/index.ts')),
-  [hosts.name]: entry(hosts.optionsSchema, () => import('./hosts/index.ts')),
+  [hosts.name]: entry(hosts.optionsSchema, () => import('./hosts/index.ts'), resolveHosts),
 } as const;
 
 export type ProviderName = keyof typeof PROVIDERS;

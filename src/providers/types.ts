@@ -1,7 +1,7 @@
 // The compute service every provider implements (Pallet's ComputeService).
 // The engine only ever sees this interface; it never imports a concrete provider.
 import type { NodeSpec } from '../spec/node.ts';
-import type { SshEndpoint } from '../transport/types.ts';
+import type { Connection, SshEndpoint } from '../transport/types.ts';
 
 /** Tag keys forklift writes on every node. The cloud's own tags are the only record of a stack. */
 export const TAG = {
@@ -40,6 +40,11 @@ export interface NodeInfo {
   tags: Tags;
   os: NodeOs;
   ssh: SshEndpoint;
+  /**
+   * The node's variables, where the provider has them (hosts: the inventory's host and
+   * group vars, merged as Ansible merges them). Plain data; plans read them as ctx.node.vars.
+   */
+  vars?: Record<string, unknown>;
 }
 
 export interface CreateNodeRequest {
@@ -85,9 +90,17 @@ export interface Provider {
    * Record the host key ("type base64") a node presented on first contact, when its
    * `ssh.hostKey` was unset, so that from then on its `ssh.hostKey` pins that key. Throws
    * when the key must not be accepted (e.g. known as revoked). Providers that always know
-   * their nodes' keys (local: it made them) leave it out.
+   * their nodes' keys (local: it made them) leave it out. With `at`, the key is a jump host's
+   * (`ssh.jump`, unpinned), presented at that address on the way to the node.
    */
-  pinHostKey?(node: NodeInfo, key: string, signal?: AbortSignal): Promise<void>;
+  pinHostKey?(node: NodeInfo, key: string, signal?: AbortSignal, at?: HostPort): Promise<void>;
+  /**
+   * For providers whose nodes hold their own state (hosts: tags in a file on the node, the
+   * OS read there): listNodes does not connect, and the engine reads a node's state over the
+   * connection it opens for its work, the first command on it, and writes tags over it: one
+   * connection per node per operation.
+   */
+  nodeState?: NodeStateAccess;
   /**
    * Check, before anything is created, that a group of `count` nodes of this spec can be
    * made (image exists, sizes fit, room for that many). Throws a ProviderError naming what
@@ -109,6 +122,19 @@ export interface Provider {
   breakLock?(stack: string): Promise<string | undefined>;
   /** Release connections, timers. */
   close?(): Promise<void>;
+}
+
+/** Where a key was presented: a jump host's address (Provider.pinHostKey), when not the node's own. */
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+export interface NodeStateAccess {
+  /** The node's stored tags and its OS, read over `conn`. Throws a ForkliftError when they cannot be read. */
+  read(node: NodeInfo, conn: Connection, signal?: AbortSignal): Promise<Pick<NodeInfo, 'tags' | 'os'>>;
+  /** Merge `tags` into the node's stored tags (`node.tags` are those read), over `conn`. */
+  write(node: NodeInfo, tags: Tags, conn: Connection, signal?: AbortSignal): Promise<void>;
 }
 
 /** Progress messages a provider may emit (host preparation, image build). */

@@ -10,6 +10,8 @@ export interface NodeRef {
   group: string;
   address: string;
   roles: readonly string[];
+  /** The node's variables where its provider has them (hosts: inventory host and group vars). */
+  vars?: Readonly<Record<string, unknown>>;
 }
 
 export interface PlanContext {

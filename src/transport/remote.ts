@@ -1,5 +1,5 @@
 // The node's side of a run, as fixed shell text: nothing of the command is in it (so none
-// of it shows in the node's process list), only the run's token.
+// of it shows in the node's process list), only the run's token and where its state lives.
 //
 // The command comes on stdin, its length first: the node's shell reads exactly that many
 // bytes into memory and evaluates them, so the command (a phase script and every secret in
@@ -11,14 +11,34 @@
 // kills each process that has it. A watchdog does that on the node itself when the run's
 // sshd session ends first (the connection dropped, or forklift was killed), so a run never
 // outlives its connection, as a command on a terminal gets SIGHUP.
+//
+// A user who is not root becomes root with `sudo -n` (never a prompt: no password, no
+// terminal). sudo may stay as the shell's parent, so the login shell hands the sshd
+// session's pid down (FORKLIFT_SSHD) for the watchdog to watch; the kill runs with sudo too.
 import { quote } from '../shell/sh.ts';
+
+/** How the node runs forklift's commands. */
+export interface RemoteShell {
+  /** Become root with `sudo -n`. */
+  become?: boolean;
+  /** Where forklift keeps its state on the node (handlers' pending markers under it). */
+  stateDir?: string;
+}
+
+export const DEFAULT_STATE_DIR = '/var/lib/forklift';
 
 /** Kill (TERM) every process whose environment holds FORKLIFT_RUN=<token>; `token` is shell text. */
 export function killRunScript(token: string): string {
   return `for e in /proc/[0-9]*/environ; do if grep -qzx "FORKLIFT_RUN=${token}" "$e" 2>/dev/null; then p=\${e#/proc/}; kill -TERM "\${p%/environ}" 2>/dev/null; fi; done; true`;
 }
 
-const WATCHDOG = `fl_ssh=$PPID
+/** The command line that kills a run's processes, as the user its commands run as. */
+export function killCommand(token: string, shell: RemoteShell = {}): string {
+  if (!/^[0-9a-f]+$/.test(token)) throw new Error('a run token is hex');
+  return shell.become ? `exec sudo -n sh -c ${quote(killRunScript(token))}` : killRunScript(token);
+}
+
+const WATCHDOG = `fl_ssh=\${FORKLIFT_SSHD:-$PPID}; unset FORKLIFT_SSHD
 (trap '' TERM HUP; while [ -d "/proc/$fl_ssh" ] && [ -d "/proc/$$" ]; do sleep 1; done; if [ -d "/proc/$$" ]; then ${killRunScript('$FORKLIFT_RUN')}; fi) </dev/null >/dev/null 2>&1 &`;
 
 const READ_AND_RUN = `IFS= read -r fl_n && fl_c=$(head -c "$fl_n"; echo .) && unset fl_n || exit 96
@@ -28,10 +48,21 @@ case $fl_c in *'
 eval "\${fl_c%.}"`;
 
 /** The command line sshd runs for a run with this token (hex). */
-export function remoteCommand(token: string): string {
+export function remoteCommand(token: string, shell: RemoteShell = {}): string {
   if (!/^[0-9a-f]+$/.test(token)) throw new Error('a run token is hex');
-  return `exec env FORKLIFT_RUN=${token} sh -c ${quote(`${WATCHDOG}\n${READ_AND_RUN}`)}`;
+  const env = [`FORKLIFT_RUN=${token}`];
+  if (shell.stateDir) env.push(quote(`FORKLIFT_STATE=${shell.stateDir}`), quote(`FORKLIFT_PENDING=${shell.stateDir.replace(/\/+$/, '')}/pending`));
+  const run = `${env.join(' ')} sh -c ${quote(`${WATCHDOG}\n${READ_AND_RUN}`)}`;
+  if (!shell.become) return `exec env ${run}`;
+  // sh, whatever the login shell: its $PPID is the sshd session, which the watchdog watches.
+  return `exec sh -c ${quote(`exec sudo -n env FORKLIFT_SSHD=$PPID ${run}`)}`;
 }
+
+/**
+ * Whether sudo lets the user become root without a password: exit 0, 127 when sudo is not
+ * installed, else sudo's refusal (it asks for a password; -n makes that an error, never a prompt).
+ */
+export const SUDO_PROBE = 'command -v sudo >/dev/null 2>&1 || exit 127; exec sudo -n true 2>/dev/null';
 
 /** What is written to the run's stdin: the command's length, the command, then its own input. */
 export function framed(command: string, stdin: string | Buffer = ''): Buffer {

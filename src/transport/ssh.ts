@@ -1,13 +1,15 @@
 // SSH transport (ssh2): one connection per node, opened once and reused across phases.
 // Commands and scripts go over stdin to a shell on the node (see remote.ts); no pty (a pty
 // kills background processes). A node's host key is checked against its pin when it has
-// one, and the key it presented is reported either way (Connection.hostKey).
+// one, and the key it presented is reported either way (Connection.hostKey); so are its
+// jump hosts' (connect.ts). A user who is not root becomes root with `sudo -n`, checked
+// once when the connection opens: a sudo that wants a password fails it at once.
 import { randomBytes } from 'node:crypto';
-import { Client, type ClientChannel, type ServerHostKeyAlgorithm } from 'ssh2';
+import type { Client, ClientChannel } from 'ssh2';
 import { CancelledError, ForkliftError, TransportError } from '../errors.ts';
+import { handshake, Refused, Unreachable } from './connect.ts';
 import { ConnectionLostError, DisconnectedError, type Endpoint } from './errors.ts';
-import { blobType, describeKey, fingerprint, hostKeyAlgorithms, keyLine, parsePins, pinned, type Pin } from './hostkey.ts';
-import { framed, killRunScript, remoteCommand } from './remote.ts';
+import { framed, killCommand, remoteCommand, SUDO_PROBE, type RemoteShell } from './remote.ts';
 import type { ConnectOptions, ConnectTarget, Connection, RunOptions, RunOutput, SshEndpoint, Transport } from './types.ts';
 
 export const sshTransport: Transport = {
@@ -24,6 +26,8 @@ export class SshConnection implements Connection {
     private readonly client: Client,
     private readonly at: Endpoint,
     readonly hostKey: string,
+    readonly jumpHostKeys: readonly string[],
+    private readonly shell: RemoteShell,
   ) {
     const end = (why: string) => {
       this.ended ??= why;
@@ -43,24 +47,67 @@ export class SshConnection implements Connection {
 
   /**
    * Connect, retrying refusals, unreachable hosts and silent ports until `timeoutMs`
-   * (default 30 s) has passed. A wrong host key or a refused login is not retried.
+   * (default 30 s) has passed. A wrong host key, a refused login or a sudo that wants a
+   * password is not retried.
    */
   static async open(node: string, endpoint: SshEndpoint, options: ConnectOptions = {}): Promise<SshConnection> {
     const timeoutMs = options.timeoutMs ?? 30_000;
     const deadline = Date.now() + timeoutMs;
     const at = { node, host: endpoint.host, port: endpoint.port };
+    const fail = (message: string, code: string) => new TransportError(node, endpoint.host, message, code, { port: endpoint.port });
     for (;;) {
+      let opened;
       try {
-        return await connectOnce(at, endpoint, deadline - Date.now(), options.signal);
+        opened = await handshake(endpoint, deadline - Date.now(), options.signal);
       } catch (error) {
+        if (error instanceof Refused) throw fail(error.message, error.code);
         if (!(error instanceof Unreachable)) throw error;
         if (Date.now() + 250 > deadline || options.signal?.aborted) {
           if (options.signal?.aborted) throw new CancelledError();
-          throw new TransportError(node, endpoint.host, `could not connect within ${timeoutMs / 1000} s: ${error.message}`, 'UNREACHABLE', { port: endpoint.port });
+          throw fail(`could not connect within ${timeoutMs / 1000} s: ${error.message}`, 'UNREACHABLE');
         }
         await new Promise((r) => setTimeout(r, 250));
+        continue;
       }
+      const shell: RemoteShell = { ...(endpoint.become ? { become: true } : {}), ...(endpoint.stateDir ? { stateDir: endpoint.stateDir } : {}) };
+      const conn = new SshConnection(opened.client, at, opened.hostKey, opened.jumpHostKeys, shell);
+      if (endpoint.become) await conn.checkSudo(endpoint.user, options.signal);
+      return conn;
     }
+  }
+
+  /** Fail the connection, by name, when the user cannot become root without a password. */
+  private async checkSudo(user: string, signal?: AbortSignal): Promise<void> {
+    let code: number;
+    try {
+      code = await this.exitCodeOf(SUDO_PROBE, signal);
+    } catch (error) {
+      this.close();
+      throw error;
+    }
+    if (code === 0) return;
+    this.close();
+    const why = code === 127 ? `sudo is not installed, so ${user} cannot become root; install sudo or log in as root` : `sudo needs a password for ${user}; allow NOPASSWD for ${user} or log in as root`;
+    throw new TransportError(this.at.node, this.at.host, why, 'SUDO', { port: this.at.port });
+  }
+
+  /** The exit code of a fixed command line, run as the login user. */
+  private exitCodeOf(command: string, signal?: AbortSignal): Promise<number> {
+    return new Promise((resolve, reject) => {
+      if (signal?.aborted) return reject(new CancelledError());
+      const lost = () => reject(new DisconnectedError(this.at, this.ended ?? 'closed'));
+      try {
+        this.client.exec(command, (err: Error | undefined, channel: ClientChannel) => {
+          if (err) return lost();
+          channel.on('close', (code: number | null) => resolve(code ?? 255));
+          channel.resume();
+          channel.stderr.resume();
+          channel.end();
+        });
+      } catch {
+        lost();
+      }
+    });
   }
 
   /**
@@ -117,7 +164,7 @@ export class SshConnection implements Connection {
         channel.end(framed(command, stdin));
       };
       try {
-        this.client.exec(remoteCommand(token), started);
+        this.client.exec(remoteCommand(token, this.shell), started);
       } catch (error) {
         // ssh2 throws "Not connected" when the socket is already gone.
         reject(new DisconnectedError(this.at, this.ended ?? (error as Error).message));
@@ -134,7 +181,7 @@ export class SshConnection implements Connection {
         done();
       };
       try {
-        this.client.exec(killRunScript(token), (err: Error | undefined, channel: ClientChannel) => {
+        this.client.exec(killCommand(token, this.shell), (err: Error | undefined, channel: ClientChannel) => {
           if (err) return finish();
           channel.on('close', finish);
           channel.resume();
@@ -149,72 +196,4 @@ export class SshConnection implements Connection {
   close(): void {
     this.client.end();
   }
-}
-
-/** A connect attempt that may succeed later (refused, unreachable, no handshake). */
-class Unreachable extends Error {}
-
-function connectOnce(at: Endpoint, endpoint: SshEndpoint, timeoutMs: number, signal?: AbortSignal): Promise<SshConnection> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(new CancelledError());
-    const client = new Client();
-    const pins = endpoint.hostKey ? parsePins(endpoint.hostKey) : [];
-    if (endpoint.hostKey && !pins.length) return reject(new TransportError(at.node, at.host, `the recorded host key is not a key: ${JSON.stringify(endpoint.hostKey.slice(0, 80))}`, 'HOST_KEY', { port: at.port }));
-    let presented: Buffer | undefined;
-    let refusal: TransportError | undefined;
-    let done = false;
-    const finish = (error?: Error) => {
-      if (done) return;
-      done = true;
-      signal?.removeEventListener('abort', onAbort);
-      if (!error) {
-        // @ts-expect-error private constructor is ours to call
-        return resolve(new SshConnection(client, at, keyLine(presented!)));
-      }
-      client.end();
-      reject(error);
-    };
-    const onAbort = () => finish(new CancelledError());
-    signal?.addEventListener('abort', onAbort, { once: true });
-    let tcpOpen = false;
-    client.on('connect', () => (tcpOpen = true));
-    client.on('ready', () => finish());
-    client.on('error', (err: Error & { level?: string }) => {
-      if (refusal) return finish(refusal);
-      if (err.level === 'client-authentication') return finish(new TransportError(at.node, at.host, `SSH authentication as ${endpoint.user} failed`, 'AUTH', { port: at.port }));
-      if (err.message !== 'Timed out while waiting for handshake') return finish(new Unreachable(err.message));
-      finish(new Unreachable(tcpOpen ? 'no SSH handshake (the port accepts connections but does not speak SSH)' : `no answer from ${at.host}:${at.port} (the host is down or unreachable)`));
-    });
-    // A socket that closes before the handshake ends emits no error.
-    client.on('close', () => finish(refusal ?? new Unreachable('the connection was closed before the SSH handshake ended')));
-    client.connect({
-      host: endpoint.host,
-      port: endpoint.port,
-      username: endpoint.user,
-      privateKey: endpoint.privateKey,
-      readyTimeout: Math.max(1000, Math.min(timeoutMs, 20_000)),
-      keepaliveInterval: 15_000,
-      keepaliveCountMax: 4,
-      algorithms: { serverHostKey: hostKeyAlgorithms(pins) as ServerHostKeyAlgorithm[] },
-      hostVerifier: (key: Buffer) => {
-        presented = Buffer.from(key);
-        if (!pins.length || pinned(pins, key)) return true;
-        refusal = hostKeyChanged(at, endpoint, pins, key);
-        return false;
-      },
-    });
-  });
-}
-
-function hostKeyChanged(at: Endpoint, endpoint: SshEndpoint, pins: readonly Pin[], key: Buffer): TransportError {
-  const recorded = pins.map((p) => describeKey(p.fingerprint, p.type)).join(', ');
-  const where = endpoint.hostKeySource ? ` in ${endpoint.hostKeySource}` : '';
-  return new TransportError(
-    at.node,
-    at.host,
-    `host key changed: the node offers ${describeKey(fingerprint(key), blobType(key))}, recorded${where} is ${recorded}; refusing to connect ` +
-      `(if the node was rebuilt on purpose, remove the old key${where ? ' there' : ''})`,
-    'HOST_KEY',
-    { port: at.port },
-  );
 }

@@ -6,8 +6,10 @@ export interface SshEndpoint {
   host: string;
   port: number;
   user: string;
-  /** PEM/OpenSSH private key text. Never logged. */
-  privateKey: string;
+  /** PEM/OpenSSH private key text. Never logged. At least one of privateKey and agent is given. */
+  privateKey?: string;
+  /** An ssh-agent's socket (SSH_AUTH_SOCK): its keys are offered after privateKey. */
+  agent?: string;
   /**
    * The node's pinned host key: one or more lines, each an OpenSSH public key
    * ("ssh-ed25519 AAAA...") or a key type and its fingerprint ("ssh-rsa SHA256:...").
@@ -17,6 +19,20 @@ export interface SshEndpoint {
   hostKey?: string;
   /** Where the pin is recorded ("~/.forklift/known_hosts:3", "VM tag forklift-host-key"), for messages. */
   hostKeySource?: string;
+  /**
+   * Reach the node through this host first, as OpenSSH's ProxyJump: an SSH connection to
+   * it (its own host key pinned, or reported as `jumpHostKeys`), then a TCP channel from it
+   * to host:port. A jump host may have its own `jump`: a chain, the innermost
+   * `jump` being the host contacted first.
+   */
+  jump?: SshEndpoint;
+  /**
+   * The user is not root: every command becomes root with `sudo -n` (never a prompt). A
+   * sudo that wants a password fails the connection at once (TransportError code SUDO).
+   */
+  become?: boolean;
+  /** Where forklift keeps its state on the node (default /var/lib/forklift): runs get FORKLIFT_STATE and FORKLIFT_PENDING (its pending/). */
+  stateDir?: string;
 }
 
 /** What a connection is opened to: the node's name (for messages) and its endpoint. */
@@ -48,6 +64,8 @@ export interface RunOutput {
 export interface Connection {
   /** The host key the node presented ("type base64"), where the transport has one. */
   readonly hostKey?: string;
+  /** The host keys the node's jump hosts presented ("type base64"), outermost first, where the transport has them. */
+  readonly jumpHostKeys?: readonly string[];
   /**
    * Run a whole script (a phase): the transport delivers it so that no command reads it as
    * input, no process list shows it and no file holds it. Rejects with a DisconnectedError

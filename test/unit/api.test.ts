@@ -56,9 +56,9 @@ describe('public API', () => {
     const presentation = new Set(['file', 'json', 'quiet', 'verbose']);
     const libraryOption: Record<string, Record<string, string>> = {
       converge: { phase: 'phases', timeout: 'scriptTimeoutMs' },
-      lift: { phase: 'phases', timeout: 'scriptTimeoutMs' },
-      check: { phase: 'phases', timeout: 'scriptTimeoutMs' },
-      exec: { timeout: 'timeoutMs' },
+      lift: { phase: 'phases', timeout: 'scriptTimeoutMs', limit: 'limit' },
+      check: { phase: 'phases', timeout: 'scriptTimeoutMs', limit: 'limit' },
+      exec: { timeout: 'timeoutMs', limit: 'limit' },
       nodes: {},
       destroy: {},
       unlock: {},

@@ -3,11 +3,11 @@
 // cut short runs nothing at all.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { framed, remoteCommand } from '../../src/transport/remote.ts';
+import { framed, killCommand, remoteCommand } from '../../src/transport/remote.ts';
 import { waitFor } from '../e2e/helpers.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'fl-remote-'));
@@ -50,5 +50,29 @@ describe('the node side of a run', () => {
     });
     assert.deepEqual(shown, [], 'a process shows the command');
     await new Promise((done) => child.once('exit', done));
+  });
+
+  test('a state dir gives the run FORKLIFT_STATE and FORKLIFT_PENDING; quoted, whatever the path', () => {
+    const r = spawnSync('sh', ['-c', remoteCommand(TOKEN, { stateDir: "/srv/it's here/" })], { input: framed('echo "$FORKLIFT_STATE|$FORKLIFT_PENDING"') });
+    assert.equal(r.stdout.toString(), "/srv/it's here/|/srv/it's here/pending\n");
+  });
+
+  test('become: the command runs under sudo -n env, the sshd session named for the watchdog; the kill runs under sudo too', () => {
+    // A stand-in sudo that records its arguments and runs the command (this host has no sudo).
+    const bin = at('bin');
+    spawnSync('mkdir', ['-p', bin]);
+    writeFileSync(join(bin, 'sudo'), `#!/bin/sh\nprintf '%s\\n' "$@" > ${at('sudo-args')}\n[ "$1" = -n ] && shift\nexec "$@"\n`);
+    chmodSync(join(bin, 'sudo'), 0o755);
+    const env = { ...process.env, PATH: `${bin}:${process.env['PATH']}` };
+    const r = spawnSync('sh', ['-c', remoteCommand(TOKEN, { become: true })], { input: framed('echo "run=$FORKLIFT_RUN sshd=${FORKLIFT_SSHD:-unset} watched=$fl_ssh"; exit 4'), env });
+    assert.equal(r.status, 4, r.stderr.toString());
+    const [, watched] = /watched=(\d+)/.exec(r.stdout.toString()) ?? [];
+    // The watchdog watches the process that started the run (sshd, here this test), not sudo.
+    assert.equal(r.stdout.toString(), `run=${TOKEN} sshd=unset watched=${watched}\n`);
+    assert.equal(Number(watched), process.pid);
+    const args = readFileSync(at('sudo-args'), 'utf8').split('\n');
+    assert.deepEqual(args.slice(0, 4), ['-n', 'env', `FORKLIFT_SSHD=${process.pid}`, `FORKLIFT_RUN=${TOKEN}`]);
+    assert.match(killCommand(TOKEN, { become: true }), /^exec sudo -n sh -c '/);
+    assert.doesNotMatch(killCommand(TOKEN), /sudo/);
   });
 });

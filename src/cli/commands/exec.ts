@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { exec, type ExecResult } from '../../engine/exec.ts';
 import { prepare, type CommonFlags } from '../context.ts';
-import { secondsAsMs, stackFileOption } from '../options.ts';
+import { limitOption, secondsAsMs, stackFileOption } from '../options.ts';
 import { printJson } from '../output.ts';
 
 export function execCommand(): Command {
@@ -12,11 +12,12 @@ export function execCommand(): Command {
     .argument('<command...>', 'the command, after -- (run by the node\'s shell, words joined by spaces)')
     .addOption(stackFileOption())
     .option('--timeout <seconds>', "stop a node's command after this many seconds (the node fails; default 600)", secondsAsMs)
+    .addOption(limitOption())
     .option('--json', 'print per-node results as JSON')
-    .action(async (group: string, words: string[], flags: CommonFlags & { timeout?: number }) => {
+    .action(async (group: string, words: string[], flags: CommonFlags & { timeout?: number; limit?: string[] }) => {
       // Output is per node lines, so no progress lines in between.
       const { stack, options } = await prepare({ ...flags, quiet: true });
-      const result = await exec(stack, group, words.join(' '), { ...options, ...(flags.timeout ? { timeoutMs: flags.timeout } : {}) });
+      const result = await exec(stack, group, words.join(' '), { ...options, ...(flags.timeout ? { timeoutMs: flags.timeout } : {}), ...(flags.limit ? { limit: flags.limit } : {}) });
       if (flags.json) printJson(result);
       else printOutput(result);
       process.exitCode = result.ok ? 0 : 1;

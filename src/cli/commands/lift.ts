@@ -3,7 +3,7 @@ import { check, lift, type LiftOptions } from '../../engine/lift.ts';
 import type { StackConfig } from '../../config/define.ts';
 import type { OperationResult } from '../../engine/results.ts';
 import { prepare, type CommonFlags } from '../context.ts';
-import { secondsAsMs, stackFileOption } from '../options.ts';
+import { limitOption, secondsAsMs, stackFileOption } from '../options.ts';
 import { formatResult, printJson } from '../output.ts';
 
 export function liftCommand(): Command {
@@ -21,12 +21,19 @@ function phasesCommand(name: string, description: string, verb: string, operatio
     .argument('[groups...]', 'only these groups (default: all)')
     .addOption(stackFileOption())
     .option('--phase <name...>', `phases to ${verb}, in order (default: configure)`)
+    .addOption(limitOption())
     .option('--timeout <seconds>', "stop a node's phase script after this many seconds (default 1800)", secondsAsMs)
     .option('--json', 'print results as JSON')
     .option('-q, --quiet', 'no progress output')
-    .action(async (groups: string[], flags: CommonFlags & { phase?: string[]; timeout?: number }) => {
+    .action(async (groups: string[], flags: CommonFlags & { phase?: string[]; timeout?: number; limit?: string[] }) => {
       const { stack, options } = await prepare(flags);
-      const result = await operation(stack, { ...options, groups, ...(flags.phase ? { phases: flags.phase } : {}), ...(flags.timeout ? { scriptTimeoutMs: flags.timeout } : {}) });
+      const result = await operation(stack, {
+        ...options,
+        groups,
+        ...(flags.phase ? { phases: flags.phase } : {}),
+        ...(flags.timeout ? { scriptTimeoutMs: flags.timeout } : {}),
+        ...(flags.limit ? { limit: flags.limit } : {}),
+      });
       if (flags.json) printJson(result);
       else process.stdout.write(`${formatResult(result, dryRun)}\n`);
       process.exitCode = result.ok ? 0 : 1;
