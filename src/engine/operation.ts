@@ -5,8 +5,9 @@ import { CancelledError } from '../errors.ts';
 import type { StackConfig } from '../config/define.ts';
 import { validateStack } from '../config/stack.ts';
 import { openProvider } from '../providers/registry.ts';
-import type { NodeInfo, Provider } from '../providers/types.ts';
+import type { NodeInfo, Provider, Tags } from '../providers/types.ts';
 import { TAG } from '../providers/types.ts';
+import { decodeFacts } from '../shell/facts.ts';
 import type { GroupSpec } from '../spec/group.ts';
 import type { NodeRef } from '../spec/plan.ts';
 import { sshTransport } from '../transport/ssh.ts';
@@ -108,6 +109,11 @@ export class Operation {
     });
   }
 
+  /** Merge tags into a node's tags. */
+  async tagNode(node: NodeInfo, tags: Tags): Promise<void> {
+    await this.provider.tagNode(node, tags, this.signal);
+  }
+
   async listNodes(): Promise<NodeInfo[]> {
     const nodes = await this.provider.listNodes(this.stack.stack, this.signal);
     // Providers filter by the stack tag; check again, since a wrong filter destroys other stacks' nodes.
@@ -127,7 +133,8 @@ export class Operation {
 }
 
 export function toRef(info: NodeInfo, group: GroupSpec): NodeRef {
-  return { id: info.id, name: info.name, group: info.group, address: info.address, roles: group.roles };
+  const facts = decodeFacts(info.tags[TAG.facts]);
+  return { id: info.id, name: info.name, group: info.group, address: info.address, roles: group.roles, ...(info.vars ? { vars: info.vars } : {}), ...(facts ? { facts } : {}) };
 }
 
 /**
