@@ -20,8 +20,6 @@ export interface NodePhaseResult {
   error?: Failure;
   /** The node's facts as its script's trailer printed them (when the script got to its end). */
   facts?: NodeFacts;
-  /** Bytes of file content sent to the node (streamed files it asked for). */
-  streamed?: number;
 }
 
 export interface PhaseRun {
@@ -132,11 +130,10 @@ async function runOnNode(op: Operation, run: PhaseRun, node: StackNode, ctx: Pla
   const parsed = parseRecords(out.stdout);
   const done = results(parsed.records);
   const stderr = mask(out.stderr.toString());
-  const streamed = out.streamed ? { streamed: out.streamed } : {};
   const failed = done.find((r) => r.status === 'failed');
   if (failed) {
     const error = new ActionError({ ...where, action: failed.name, exitCode: failed.exitCode, stderrTail: tail(failed.stderr || failed.stdout) });
-    return { ok: false, actions: done, error: error.toJSON(), ...streamed };
+    return { ok: false, actions: done, error: error.toJSON() };
   }
   if (out.exitCode === CANNOT_START && done.length === 0) {
     const message = `node ${node.info.name}: phase ${run.phase} could not start on the node: ${tail(stderr) || `exit code ${out.exitCode}`}`;
@@ -146,7 +143,7 @@ async function runOnNode(op: Operation, run: PhaseRun, node: StackNode, ctx: Pla
     // The script itself died outside any action (killed, out of disk).
     const next = actions[done.length]?.label ?? 'script';
     const error = new ActionError({ ...where, action: next, exitCode: out.exitCode, stderrTail: tail(stderr) });
-    return { ok: false, actions: done, error: error.toJSON(), ...streamed };
+    return { ok: false, actions: done, error: error.toJSON() };
   }
-  return { ok: true, actions: done, ...(parsed.facts !== undefined ? { facts: parseFacts(parsed.facts) } : {}), ...streamed };
+  return { ok: true, actions: done, ...(parsed.facts !== undefined ? { facts: parseFacts(parsed.facts) } : {}) };
 }

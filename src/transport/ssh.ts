@@ -99,6 +99,7 @@ export class SshConnection implements Connection {
         const onLost = () => settle(() => reject(new ConnectionLostError(this.at, Buffer.concat(out), Buffer.concat(errOut))));
         const onAbort = () => {
           const timedOut = timeout?.aborted && !cancel?.aborted;
+          feeder?.close();
           settled = true;
           this.onEnd.delete(onLost);
           void this.kill(token).then(() => {

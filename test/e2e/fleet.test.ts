@@ -5,7 +5,8 @@
 // group writes them; the password shows in no output and stays the same run after run.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { loadConfig } from '../../src/config/load.ts';
@@ -17,7 +18,7 @@ import { TAGS_FILE } from '../../src/providers/local/paths.ts';
 import { decodeFacts } from '../../src/shell/facts.ts';
 import { sshTransport } from '../../src/transport/ssh.ts';
 import type { Transport } from '../../src/transport/types.ts';
-import { leftovers, ssh, testStack } from './nodes.ts';
+import { leftovers, localNodes, ssh, stackName, testStack } from './nodes.ts';
 
 const { stack, dir, cli } = testStack('tflt', (name) => `import { z } from 'zod';
 import { defineConfig, defineSettings, directory, file, groupSpec, plan, secret, secretSchema, type NodeFacts } from 'forklift';
@@ -187,6 +188,28 @@ describe('real fleets: facts, files from the repo, settings', { concurrency: fal
     assert.equal(c.streamed(), '<h1>app</h1>\n'.length);
     assert.equal(ssh(app, 'cd /srv/site && find . | sort').stdout, '.\n./css\n./css/app.css\n./index.html\n');
     assert.equal(cat(app.address, '/srv/site/index.html'), '<h1>app</h1>\n');
+  });
+});
+
+describe('facts on a hosts machine', () => {
+  test('an existing machine running "Ubuntu" is planned as Ubuntu on its first run; its facts are kept in its own tag file', async () => {
+    const machines = stackName('tflh');
+    const [machine] = await localNodes(machines, 'machines', ['m1']);
+    const release = 'NAME="Ubuntu"\nVERSION_ID="22.04"\nVERSION_CODENAME=jammy\nID=ubuntu\nID_LIKE=debian\n';
+    assert.equal(ssh(machine!, `rm -f /etc/os-release && printf '%s' '${release}' >/etc/os-release`).code, 0);
+    const knownHosts = join(mkdtempSync(join(tmpdir(), 'fl-fleet-')), 'known_hosts');
+    const hosts = testStack('tflhs', (name) => `import { defineConfig, file, groupSpec, plan } from 'forklift';
+export default defineConfig({
+  stack: '${name}',
+  provider: { name: 'hosts', knownHosts: '${knownHosts}', hosts: [{ host: '${machine!.address}', group: 'app', name: 'app-1', privateKeyPath: '/var/lib/forklift/ssh/id_ed25519' }] },
+  groups: [groupSpec('app', { phases: { configure: plan((ctx) => file('/root/os', { content: \`\${ctx.node.facts.os.family} \${ctx.node.facts.os.version} \${ctx.node.facts.os.codename}\\n\` })) } })],
+});
+`);
+    const r = await hosts.cli(['lift', '-q']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(cat(machine!.address, '/root/os'), 'ubuntu 22.04 jammy\n');
+    const tags = JSON.parse(cat(machine!.address, `/var/lib/forklift/tags/${hosts.stack}.json`)) as Record<string, string>;
+    assert.equal(decodeFacts(tags['forklift-facts'])?.os.family, 'ubuntu');
   });
 });
 
