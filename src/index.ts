@@ -4,7 +4,8 @@
 export { nodeSpec, mergeNodeSpecs, inboundPorts, type NodeSpec } from './spec/node.ts';
 export { serverSpec, mergeServerSpecs, type ServerSpec, type ServerSpecInput } from './spec/server.ts';
 export { groupSpec, type GroupSpec, type GroupSpecInput } from './spec/group.ts';
-export { plan, nodesWithRole, resolveNodes, type Plan, type PlanItem, type PlanFn, type PlanContext, type NodeRef, type NodeQuery, type Nodes } from './spec/plan.ts';
+export { plan, nodesWithRole, resolveNodes, type Plan, type PlanItem, type PlanFn, type PlanContext, type NodeRef, type NodeView, type PlannedNode, type NodeQuery, type Nodes, type NodeFacts } from './spec/plan.ts';
+export { defineSettings, secretSchema, mergeSettings, type Settings, type SettingsDef, type SettingsItem, type SettingsFn, type SettingsContext, type TypedSettings, type GeneratedSecretOptions } from './spec/settings.ts';
 export * from './actions/index.ts';
 export * as haproxy from './crates/haproxy.ts';
 export * as nginx from './crates/nginx.ts';
@@ -27,7 +28,7 @@ export type { OperationResult, NodeResult, NodeActionResult, RemovedNode } from 
 export type { ProviderConfig, LocalProviderConfig, CloudStackProviderConfig, HostsProviderConfig } from './providers/registry.ts';
 export type { HostEntry } from './providers/hosts/options.ts';
 export { TAG, type Provider, type ProviderContext, type NodeInfo, type NodeOs, type NodeState, type NodeStateAccess, type HostPort, type CreateNodeRequest, type Tags } from './providers/types.ts';
-export type { Transport, Connection, ConnectTarget, ConnectOptions, RunOptions, RunOutput, SshEndpoint } from './transport/types.ts';
+export type { Transport, Connection, ConnectTarget, ConnectOptions, RunOptions, RunOutput, SshEndpoint, ByteSource } from './transport/types.ts';
 export { DisconnectedError, ConnectionLostError } from './transport/errors.ts';
 export { DEFAULT_EXEC_TIMEOUT_MS } from './engine/exec.ts';
 export { ForkliftError, ConfigError, SpecError, UsageError, ActionError, ProviderError, TransportError, CancelledError, type Failure, type ErrorDetails } from './errors.ts';

@@ -1,6 +1,6 @@
 export { packages, type PackagesArgs } from './package.ts';
 export { file, type FileArgs, type FileOptions } from './file.ts';
-export { directory, type DirectoryArgs } from './directory.ts';
+export { directory, type DirectoryArgs, type DirectoryOptions } from './directory.ts';
 export { service, type ServiceArgs, type ServiceOptions } from './service.ts';
 export { execChecked, type ExecArgs } from './exec.ts';
 export { user, type UserArgs, type UserOptions } from './user.ts';

@@ -31,8 +31,12 @@ export function readLocal(path: string, where: string, field: string): Buffer {
   try {
     return readFileSync(path);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : (error as Error).message;
-    throw new SpecError(where, `${field}: ${path}: ${why}`);
+    throw new SpecError(where, `${field}: ${path}: ${fsReason(error)}`);
   }
+}
+
+/** Why a file could not be read, in a few words. */
+export function fsReason(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'ENOTDIR' ? 'not a directory' : code === 'EACCES' ? 'permission denied' : (error as Error).message;
 }

@@ -1,18 +1,28 @@
 // Actions are data: a kind, a label and arguments. Rendering is a pure function
 // (args, target) → Step[]; each Step has a read-only `check` (exit 0 = already in the
 // desired state) and an `apply` that gets it there. No I/O, clock or randomness here.
+import type { NodeFacts } from '../shell/facts.ts';
 import type { Cmd } from '../shell/sh.ts';
+import type { ByteSource } from '../shell/stream.ts';
 
 /** What an action may know about the node it renders for. */
 export interface Target {
   node: { name: string; group: string; address: string };
+  /** The OS as read on the node (its facts), or as the provider reports it. */
   os: { family: string; version: string };
+  /** The node's facts, read on the node (absent only outside the engine, in tests). */
+  facts?: NodeFacts;
 }
 
 export interface Step {
   /** Read-only test. Exit 0 means nothing to do. Without a check the step always applies. */
   check?: Cmd;
   apply: Cmd;
+  /**
+   * Content the apply reads with `fl_need <sha256> <bytes> >file` (shell/script.ts): sent
+   * over the same run only when the apply runs, never part of the script.
+   */
+  sources?: readonly ByteSource[];
 }
 
 export interface ActionDef<A> {

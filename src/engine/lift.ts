@@ -7,7 +7,12 @@ import { pickGroups } from '../spec/group.ts';
 import { phasePlan } from '../spec/server.ts';
 import { bootstrapPlan } from './bootstrap.ts';
 import { Operation, withOperation, type OperationOptions, type StackNode } from './operation.ts';
-import { runPhase, type NodePhaseResult } from './phase.ts';
+import { runPhase } from './phase.ts';
+import { gatherFacts, updateFacts } from './facts.ts';
+import { evaluateSettings } from './settings.ts';
+import type { Failure } from '../errors.ts';
+import type { NodeFacts } from '../shell/facts.ts';
+import type { PlanItem } from '../spec/plan.ts';
 import type { ScriptMode } from '../shell/script.ts';
 import { countChanged, type NodeResult, type OperationResult } from './results.ts';
 import { inScope } from './scope.ts';
@@ -85,39 +90,53 @@ export function phasesToRun(stack: StackConfig, asked: readonly string[] | undef
   return [...asked];
 }
 
-/** Bootstrap (when asked) then each phase across nodes, with a barrier between phases. */
+/**
+ * Facts for the nodes that lack them, every node's settings, then bootstrap (when asked)
+ * and each phase across nodes, with a barrier between phases. A no-op run is one round
+ * trip per node per phase: facts come back with each phase's script.
+ */
 export async function runPhases(op: Operation, nodes: StackNode[], how: RunPlan): Promise<OperationResult> {
   // Creates that were in flight when the signal fired have finished; start no phase after it.
   op.throwIfCancelled();
-  const all = nodes.map((n) => n.ref);
+  const record = how.mode !== 'check';
   const working = nodes.filter((n) => !how.only || how.only(n));
   const results = new Map<string, NodeResult>(
     working.map((n) => [n.info.id, { name: n.info.name, id: n.info.id, group: n.info.group, address: n.info.address, ok: true, created: how.created?.has(n.info.id) ?? false, actions: [] }]),
   );
-  const record = (phaseResults: Map<string, NodePhaseResult>) => {
-    for (const [id, r] of phaseResults) {
-      const node = results.get(id)!;
-      node.actions.push(...r.actions);
-      if (!r.ok) Object.assign(node, { ok: false, error: r.error });
-    }
-  };
+  const fail = (id: string, error: Failure | undefined) => Object.assign(results.get(id)!, { ok: false, error });
   const alive = () => working.filter((n) => results.get(n.info.id)!.ok);
+  const fresh = (n: StackNode) => how.bootstrap && n.info.tags[TAG.bootstrapped] !== 'true';
+
+  // A node that will run something and has no facts recorded is asked for them, once.
+  const bootstraps = (n: StackNode) => fresh(n) && (n.group.nodeSpec.userData !== undefined || Boolean(n.group.phases['bootstrap']?.length));
+  const firstPhase = (n: StackNode) => (bootstraps(n) ? 'bootstrap' : how.phases.find((p) => n.group.phases[p]?.length));
+  const unknown = working.filter((n) => !n.ref.facts && firstPhase(n) !== undefined);
+  for (const [id, error] of await gatherFacts(op, unknown, (n) => firstPhase(n)!, record)) fail(id, error);
+  await evaluateSettings(op, nodes, record);
+
+  const runOne = async (phase: string, on: StackNode[], planFor: (n: StackNode) => PlanItem) => {
+    op.throwIfCancelled();
+    const phaseResults = await runPhase(op, { phase, nodes: on, all: nodes.map((n) => n.ref), planFor, ...(how.mode ? { mode: how.mode } : {}) });
+    const facts: Array<readonly [StackNode, NodeFacts]> = [];
+    for (const n of on) {
+      const r = phaseResults.get(n.info.id);
+      if (!r) continue;
+      results.get(n.info.id)!.actions.push(...r.actions);
+      if (!r.ok) fail(n.info.id, r.error);
+      if (r.facts) facts.push([n, r.facts]);
+    }
+    await updateFacts(op, facts, record);
+    return phaseResults;
+  };
 
   if (how.bootstrap) {
-    const fresh = alive().filter((n) => n.info.tags[TAG.bootstrapped] !== 'true');
-    if (fresh.length) {
-      const phaseResults = await runPhase(op, { phase: 'bootstrap', nodes: fresh, all, planFor: bootstrapPlan });
-      record(phaseResults);
-      await Promise.all(
-        fresh.filter((n) => phaseResults.get(n.info.id)?.ok).map((n) => op.tagNode(n.info, { [TAG.bootstrapped]: 'true' })),
-      );
+    const todo = alive().filter(fresh);
+    if (todo.length) {
+      const phaseResults = await runOne('bootstrap', todo, bootstrapPlan);
+      await Promise.all(todo.filter((n) => phaseResults.get(n.info.id)?.ok).map((n) => op.tagNode(n.info, { [TAG.bootstrapped]: 'true' })));
     }
   }
-  for (const phase of how.phases) {
-    op.throwIfCancelled();
-    const phaseResults = await runPhase(op, { phase, nodes: alive(), all, planFor: (n) => phasePlan(n.group, phase), ...(how.mode ? { mode: how.mode } : {}) });
-    record(phaseResults);
-  }
+  for (const phase of how.phases) await runOne(phase, alive(), (n) => phasePlan(n.group, phase));
   // A phase reports a cancelled node as failed; the operation as a whole ends cancelled.
   op.throwIfCancelled();
   const list = [...results.values()];

@@ -8,6 +8,7 @@ import { validateStack } from '../config/stack.ts';
 import { openProvider } from '../providers/registry.ts';
 import type { NodeInfo, Provider, Tags } from '../providers/types.ts';
 import { TAG } from '../providers/types.ts';
+import { decodeFacts } from '../shell/facts.ts';
 import type { GroupSpec } from '../spec/group.ts';
 import type { NodeRef } from '../spec/plan.ts';
 import { sshTransport } from '../transport/ssh.ts';
@@ -198,7 +199,8 @@ export async function releaseHeldLocks(): Promise<void> {
 }
 
 export function toRef(info: NodeInfo, group: GroupSpec): NodeRef {
-  return { id: info.id, name: info.name, group: info.group, address: info.address, roles: group.roles, ...(info.vars ? { vars: info.vars } : {}) };
+  const facts = decodeFacts(info.tags[TAG.facts]);
+  return { id: info.id, name: info.name, group: info.group, address: info.address, roles: group.roles, ...(info.vars ? { vars: info.vars } : {}), ...(facts ? { facts } : {}) };
 }
 
 /**

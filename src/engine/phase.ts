@@ -2,11 +2,12 @@
 // A failing node stops only itself; the phase ends when every node is done (a barrier).
 import type { Target } from '../actions/types.ts';
 import { ActionError, ForkliftError, nodeFailure, type Failure } from '../errors.ts';
+import { parseFacts, type NodeFacts } from '../shell/facts.ts';
 import { CANNOT_START, parseRecords, type ScriptMode } from '../shell/script.ts';
 import { maskSecrets } from '../shell/sh.ts';
 import { ConnectionLostError } from '../transport/errors.ts';
 import type { RunOutput } from '../transport/types.ts';
-import type { NodeRef, PlanContext, PlanItem } from '../spec/plan.ts';
+import type { NodeRef, NodeView, PlanContext, PlanItem } from '../spec/plan.ts';
 import { tail } from '../text.ts';
 import { mapLimit } from './limit.ts';
 import type { Operation, StackNode } from './operation.ts';
@@ -17,6 +18,8 @@ export interface NodePhaseResult {
   ok: boolean;
   actions: NodeActionResult[];
   error?: Failure;
+  /** The node's facts as its script's trailer printed them (when the script got to its end). */
+  facts?: NodeFacts;
 }
 
 export interface PhaseRun {
@@ -52,41 +55,55 @@ export async function runPhase(op: Operation, run: PhaseRun): Promise<Map<string
  * Plan contexts for one phase. The role and group indexes are built once per phase, not
  * once per node, so planning a phase costs the same per node at 10 nodes as at 10,000.
  */
-export function contextFactory(stack: string, phase: string, all: readonly NodeRef[]): (node: NodeRef) => PlanContext {
-  const byRole = new Map<string, NodeRef[]>();
-  const byGroup = new Map<string, NodeRef[]>();
+export function contextFactory(stack: string, phase: string, refs: readonly NodeRef[]): (node: NodeRef) => PlanContext {
+  const all: NodeView[] = refs.map(view);
+  const byId = new Map(all.map((n) => [n.id, n]));
+  const byRole = new Map<string, NodeView[]>();
+  const byGroup = new Map<string, NodeView[]>();
   for (const n of all) {
     for (const role of n.roles) (byRole.get(role) ?? byRole.set(role, []).get(role)!).push(n);
     (byGroup.get(n.group) ?? byGroup.set(n.group, []).get(n.group)!).push(n);
   }
-  return (node) => ({
-    stack,
-    phase,
-    node,
-    nodes: all,
-    nodesWithRole: (role) => [...(byRole.get(role) ?? [])],
-    nodesInGroup: (group) => [...(byGroup.get(group) ?? [])],
-  });
+  return (ref) => {
+    const node = byId.get(ref.id) ?? view(ref);
+    // The engine reads a node's facts before it plans it; a ref made by hand (tests) has none.
+    const planned = { ...node, facts: node.facts ?? NO_FACTS };
+    return {
+      stack,
+      phase,
+      node: planned,
+      settings: planned.settings,
+      nodes: all,
+      nodesWithRole: (role) => [...(byRole.get(role) ?? [])],
+      nodesInGroup: (group) => [...(byGroup.get(group) ?? [])],
+    };
+  };
 }
+
+const view = (ref: NodeRef): NodeView => (ref.settings ? (ref as NodeView) : { ...ref, settings: {} });
+
+const NO_FACTS: NodeFacts = { os: { family: '', version: '', codename: '', like: [] }, architecture: '', packageArchitecture: '', cpus: 0, memoryMiB: 0, hostname: '', address: '', kernel: '' };
 
 export function planContext(stack: string, phase: string, node: NodeRef, all: readonly NodeRef[]): PlanContext {
   return contextFactory(stack, phase, all)(node);
 }
 
 export function targetOf(node: StackNode): Target {
-  return { node: { name: node.info.name, group: node.info.group, address: node.info.address }, os: node.info.os };
+  const facts = node.ref.facts;
+  const os = facts ? { family: facts.os.family, version: facts.os.version } : node.info.os;
+  return { node: { name: node.info.name, group: node.info.group, address: node.info.address }, os, ...(facts ? { facts } : {}) };
 }
 
 async function runOnNode(op: Operation, run: PhaseRun, node: StackNode, ctx: PlanContext): Promise<NodePhaseResult> {
   op.throwIfCancelled();
-  const { script, actions } = await buildPhaseScript(run.planFor(node), ctx, targetOf(node), run.mode);
+  const { script, actions, sources } = await buildPhaseScript(run.planFor(node), ctx, targetOf(node), run.mode);
   if (actions.length === 0) return { ok: true, actions: [] };
   if (op.showScripts) op.emit({ type: 'node-script', phase: run.phase, node: node.info.name, script: script.shown });
   const where = { node: node.info.name, group: node.info.group, phase: run.phase };
   // What the node prints back may hold a secret's value (a config shown by a failing check): masked.
   const mask = (text: string) => maskSecrets(text, script.secrets);
-  const results = (stdout: Buffer): NodeActionResult[] =>
-    parseRecords(stdout).records.map((r) => ({
+  const results = (records: ReturnType<typeof parseRecords>['records']): NodeActionResult[] =>
+    records.map((r) => ({
       phase: run.phase,
       name: actions[r.index]?.label ?? `#${r.index}`,
       status: r.status,
@@ -97,11 +114,12 @@ async function runOnNode(op: Operation, run: PhaseRun, node: StackNode, ctx: Pla
     }));
   let out: RunOutput;
   try {
-    out = await op.sessions.run(node.info, (conn) => conn.runScript(script.text, { ...(op.signal ? { signal: op.signal } : {}), timeoutMs: op.scriptTimeoutMs }));
+    const options = { ...(op.signal ? { signal: op.signal } : {}), ...(sources.size ? { sources } : {}), timeoutMs: op.scriptTimeoutMs };
+    out = await op.sessions.run(node.info, (conn) => conn.runScript(script.text, options));
   } catch (error) {
     if (error instanceof ConnectionLostError) {
       op.sessions.drop(node.info.id);
-      const done = results(error.stdout);
+      const done = results(parseRecords(error.stdout).records);
       const next = actions[done.length]?.label;
       const message = `node ${node.info.name} (${error.details.host}:${error.details.port}): connection lost during phase ${run.phase}${next ? `, in action "${next}"` : ''}; the script may have partly run`;
       return { ok: false, actions: done, error: { ...nodeFailure(node.info.name, error, where), message } };
@@ -111,7 +129,8 @@ async function runOnNode(op: Operation, run: PhaseRun, node: StackNode, ctx: Pla
     const message = `node ${node.info.name}: phase ${run.phase} still running after ${op.scriptTimeoutMs / 1000} s; stopped it`;
     return { ok: false, actions: [], error: { code: 'TIMEOUT', message, ...where } };
   }
-  const done = results(out.stdout);
+  const parsed = parseRecords(out.stdout);
+  const done = results(parsed.records);
   const stderr = mask(out.stderr.toString());
   const failed = done.find((r) => r.status === 'failed');
   if (failed) {
@@ -128,5 +147,5 @@ async function runOnNode(op: Operation, run: PhaseRun, node: StackNode, ctx: Pla
     const error = new ActionError({ ...where, action: next, exitCode: out.exitCode, stderrTail: tail(stderr) });
     return { ok: false, actions: done, error: error.toJSON() };
   }
-  return { ok: true, actions: done };
+  return { ok: true, actions: done, ...(parsed.facts !== undefined ? { facts: parseFacts(parsed.facts) } : {}) };
 }

@@ -2,14 +2,17 @@
 // aggregated → rendered blocks. Pure apart from awaiting plan functions.
 import type { Action, Target } from '../actions/types.ts';
 import { SpecError } from '../errors.ts';
-import { renderScript, type Block, type ScriptMode } from '../shell/script.ts';
+import { renderScript, scriptSources, type Block, type ScriptMode } from '../shell/script.ts';
 import type { Cmd } from '../shell/sh.ts';
+import type { ByteSource } from '../shell/stream.ts';
 import { planActions, type PlanContext, type PlanItem } from '../spec/plan.ts';
 
 export interface PhaseScript {
   script: Cmd;
   /** The actions in script order; record i belongs to actions[i]. */
   actions: Action[];
+  /** Content the script may ask for (streamed files), by SHA-256. */
+  sources: Map<string, ByteSource>;
 }
 
 /**
@@ -75,5 +78,5 @@ export async function buildPhaseScript(item: PlanItem, ctx: PlanContext, target:
     });
     return { label: a.label, steps, onChangeOf };
   });
-  return { script: renderScript(blocks, mode), actions };
+  return { script: renderScript(blocks, mode), actions, sources: scriptSources(blocks) };
 }

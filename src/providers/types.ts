@@ -13,6 +13,8 @@ export const TAG = {
   image: 'forklift-image',
   /** The node's host key, pinned on first contact, where the provider keeps it in tags (CloudStack). */
   hostKey: 'forklift-host-key',
+  /** The node's facts as last read on it (compact JSON; the engine's cache, see shell/facts.ts). */
+  facts: 'forklift-facts',
 } as const;
 
 export type Tags = Record<string, string>;

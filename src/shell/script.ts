@@ -1,21 +1,34 @@
 // One script per node per phase. Each action becomes a labelled block that runs
 // `check` (read-only) and, only when the check fails, `apply`; the block then writes a
 // length-prefixed record of its status, exit code, stdout and stderr to the script's
-// stdout, so any bytes an action prints come back intact and attributed to it.
+// stdout, so any bytes an action prints come back intact and attributed to it (stream.ts).
+// The script ends with the node's facts (facts.ts), so the next phase plans with them.
 import { createHash } from 'node:crypto';
+import { FACTS_FUNCTION } from './facts.ts';
 import { Cmd, lines, raw } from './sh.ts';
+import { bodyLength, NEED_MARK, parseHeader, RECORD_MARK, type ByteSource } from './stream.ts';
+
+export { RECORD_MARK };
+
+export interface BlockStep {
+  check?: Cmd;
+  apply: Cmd;
+  /**
+   * Content the apply may ask for with `fl_need <sha256> <bytes> >file` (only the apply:
+   * it alone gets the script's stdin and stdout, as fds 4 and 3, to ask and read).
+   */
+  sources?: readonly ByteSource[];
+}
 
 export interface Block {
   label: string;
-  steps: ReadonlyArray<{ check?: Cmd; apply: Cmd }>;
+  steps: readonly BlockStep[];
   /** Indexes of earlier blocks: run this one only if one of them changed (a handler). */
   onChangeOf?: readonly number[];
 }
 
 /** apply: converge the node. check: run only the read-only checks and report what would change. */
 export type ScriptMode = 'apply' | 'check';
-
-export const RECORD_MARK = '@@forklift';
 
 /** The script's exit code when it could not start on the node (no room for its capture folder). */
 export const CANNOT_START = 97;
@@ -39,6 +52,7 @@ trap 'exit 130' INT
 trap 'exit 141' PIPE
 trap 'exit 143' TERM
 fl_begin() { : >"$fl_t/o"; : >"$fl_t/e"; }
+fl_need() { printf '\\n${NEED_MARK} %s %s\\n' "$1" "$2" >&3 && head -c "$2" <&4; }
 fl_report() {
   if [ -s "$fl_t/o" ] || [ -s "$fl_t/e" ]; then
     printf '\\n${RECORD_MARK} %s %s %s %s %s\\n' "$1" "$2" "$3" "$(wc -c <"$fl_t/o")" "$(wc -c <"$fl_t/e")"
@@ -48,7 +62,9 @@ fl_report() {
   fi
 }`;
 
-function renderStep(index: number, step: { check?: Cmd; apply: Cmd }, mode: ScriptMode): Cmd {
+function renderStep(index: number, step: BlockStep, mode: ScriptMode): Cmd {
+  // Only an apply with sources keeps the script's stdout (3) and stdin (4), to ask for them.
+  const fds = step.sources?.length ? '3>&1 4<&0 ' : '';
   // `set -e` only holds in a subshell that is not itself part of an if/||/&& list,
   // so each check and apply runs as a plain command and its status is read after.
   const apply =
@@ -57,7 +73,7 @@ function renderStep(index: number, step: { check?: Cmd; apply: Cmd }, mode: Scri
       : lines(
           raw('(set -e'),
           step.apply,
-          raw(`) </dev/null >>"$fl_t/o" 2>>"$fl_t/e"; fl_rc=$?`),
+          raw(`) ${fds}</dev/null >>"$fl_t/o" 2>>"$fl_t/e"; fl_rc=$?`),
           raw(`if [ "$fl_rc" -ne 0 ]; then fl_report ${index} failed "$fl_rc"; exit "$fl_rc"; fi`),
           raw(`fl_c${index}=1`),
         );
@@ -97,11 +113,21 @@ function renderBlock(block: Block, index: number, mode: ScriptMode, notify: read
   return lines(header, raw(`if ${cond}; then`), body, raw(`else fl_report ${index} skipped 0; fi`));
 }
 
-/** The whole phase script for one node. */
+/** The whole phase script for one node; it ends by printing the node's facts. */
 export function renderScript(blocks: readonly Block[], mode: ScriptMode = 'apply'): Cmd {
   const notify = blocks.map((_, i) => blocks.filter((b) => b.onChangeOf?.includes(i)).map((b) => pendingKey(b.label)));
   const header = raw(`# forklift ${mode} script: ${blocks.length} action${blocks.length === 1 ? '' : 's'}`);
-  return lines(header, raw(PRELUDE), raw(`fl_pending=${PENDING_DIR}`), ...blocks.map((b, i) => renderBlock(b, i, mode, notify[i]!)), raw('exit 0'));
+  return lines(header, raw(PRELUDE), raw(`fl_pending=${PENDING_DIR}`), ...blocks.map((b, i) => renderBlock(b, i, mode, notify[i]!)), raw(TRAILER), raw('exit 0'));
+}
+
+// The facts come last, after every action: they describe the node as the phase left it.
+const TRAILER = `# facts\n${FACTS_FUNCTION}\nfl_facts`;
+
+/** Every source the blocks' applies may ask for, by SHA-256. */
+export function scriptSources(blocks: readonly Block[]): Map<string, ByteSource> {
+  const sources = new Map<string, ByteSource>();
+  for (const b of blocks) for (const step of b.steps) for (const s of step.sources ?? []) sources.set(s.sha256, s);
+  return sources;
 }
 
 export interface BlockRecord {
@@ -112,31 +138,44 @@ export interface BlockRecord {
   stderr: string;
 }
 
-/** Parse the records a script wrote. Bytes outside records are returned as `rest`. */
-export function parseRecords(output: Buffer): { records: BlockRecord[]; rest: string } {
+/**
+ * Parse the records a script wrote: the blocks' records in order, the facts body (when
+ * the script got to its end). Bytes outside records are returned as `rest`.
+ */
+export function parseRecords(output: Buffer): { records: BlockRecord[]; facts?: string; rest: string } {
   const records: BlockRecord[] = [];
-  const mark = Buffer.from(`\n${RECORD_MARK} `);
+  const mark = Buffer.from(`\n${RECORD_MARK}`);
   const restParts: Buffer[] = [];
+  let facts: string | undefined;
   let pos = 0;
   while (pos < output.length) {
     const at = output.indexOf(mark, pos);
     if (at < 0) break;
-    restParts.push(output.subarray(pos, at));
-    const headerEnd = output.indexOf(0x0a, at + mark.length);
+    const headerEnd = output.indexOf(0x0a, at + 1);
     if (headerEnd < 0) break;
-    const [index, status, exitCode, outLen, errLen] = output.subarray(at + mark.length, headerEnd).toString().split(' ');
+    const header = parseHeader(output.subarray(at + 1, headerEnd).toString());
+    restParts.push(output.subarray(pos, at));
+    if (!header) {
+      // Not a record after all: keep its bytes, look further.
+      restParts.push(output.subarray(at, headerEnd));
+      pos = headerEnd;
+      continue;
+    }
     const start = headerEnd + 1;
-    const o = Number(outLen);
-    const e = Number(errLen);
-    records.push({
-      index: Number(index),
-      status: status as BlockRecord['status'],
-      exitCode: Number(exitCode),
-      stdout: output.subarray(start, start + o).toString(),
-      stderr: output.subarray(start + o, start + o + e).toString(),
-    });
-    pos = start + o + e;
+    if (header.kind === 'block') {
+      const [o, e] = header.body;
+      records.push({
+        index: header.index,
+        status: header.status as BlockRecord['status'],
+        exitCode: header.exitCode,
+        stdout: output.subarray(start, start + o).toString(),
+        stderr: output.subarray(start + o, start + o + e).toString(),
+      });
+    } else if (header.kind === 'facts') {
+      facts = output.subarray(start, start + header.length).toString();
+    }
+    pos = start + bodyLength(header);
   }
   restParts.push(output.subarray(pos));
-  return { records, rest: Buffer.concat(restParts).toString() };
+  return { records, ...(facts !== undefined ? { facts } : {}), rest: Buffer.concat(restParts).toString() };
 }

@@ -2,6 +2,12 @@
 // A plan is a list of items: actions, other plans, or functions of the node's context
 // (which can read other nodes: `ctx.nodesWithRole('web')`).
 import type { Action } from '../actions/types.ts';
+import type { NodeFacts } from '../shell/facts.ts';
+
+export type { NodeFacts };
+
+/** A node's settings: plain data, secrets as `Secret` (shown as ***). See settings.ts. */
+export type Settings = Readonly<Record<string, unknown>>;
 
 /** Another node of the stack, as plan functions see it. */
 export interface NodeRef {
@@ -12,17 +18,33 @@ export interface NodeRef {
   roles: readonly string[];
   /** The node's variables where its provider has them (hosts: inventory host and group vars). */
   vars?: Readonly<Record<string, unknown>>;
+  /** Read on the node (OS, architecture, CPUs, memory...); undefined for a node forklift has not reached yet. */
+  facts?: NodeFacts;
+  /** Its group's settings merged with its own variables, evaluated before any phase. */
+  settings?: Settings;
+}
+
+/** A node of the stack in a plan context: its settings are always there. */
+export interface NodeView extends NodeRef {
+  readonly settings: Settings;
+}
+
+/** The node being planned: its facts were read on it. */
+export interface PlannedNode extends NodeView {
+  readonly facts: NodeFacts;
 }
 
 export interface PlanContext {
   stack: string;
   phase: string;
   /** The node being planned. */
-  node: NodeRef;
+  node: PlannedNode;
+  /** The node's settings (`node.settings`). */
+  settings: Settings;
   /** Every node of the stack, as it will be after this operation. */
-  nodes: readonly NodeRef[];
-  nodesWithRole(role: string): NodeRef[];
-  nodesInGroup(group: string): NodeRef[];
+  nodes: readonly NodeView[];
+  nodesWithRole(role: string): NodeView[];
+  nodesInGroup(group: string): NodeView[];
 }
 
 /** A lazy selection of nodes, resolved per node at plan time: `nodesWithRole('web')`. */

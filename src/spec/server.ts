@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { parseSpec } from '../validate.ts';
 import { isPlan, type Plan, plan } from './plan.ts';
 import { mergeNodeSpecs, nodeSpecSchema, type NodeSpec } from './node.ts';
+import { isTypedSettings, type SettingsItem } from './settings.ts';
 
 export interface ServerSpec {
   readonly kind: 'server';
@@ -10,6 +11,8 @@ export interface ServerSpec {
   readonly phases: Readonly<Record<string, readonly Plan[]>>;
   readonly roles: readonly string[];
   readonly nodeSpec?: NodeSpec;
+  /** Settings, merged in order (inherited first), evaluated per node before any phase. */
+  readonly settings?: readonly SettingsItem[];
 }
 
 export interface ServerSpecInput {
@@ -17,7 +20,16 @@ export interface ServerSpecInput {
   extends?: ServerSpec | readonly ServerSpec[];
   roles?: readonly string[];
   nodeSpec?: NodeSpec;
+  /**
+   * What the node carries and publishes to the others: a plain object, a function of the
+   * settings context (`(ctx) => ({ password: ctx.generatedSecret('db') })`), typed values
+   * (`defineSettings(schema).values(...)`), or a list of them.
+   */
+  settings?: SettingsItem | readonly SettingsItem[];
 }
+
+const isSettingsItem = (v: unknown) => typeof v === 'function' || isTypedSettings(v) || (typeof v === 'object' && v !== null && !Array.isArray(v) && !isPlan(v));
+const settingsItem = z.custom<SettingsItem>(isSettingsItem, 'must be an object of settings, a function of the settings context, or defineSettings(...).values(...)');
 
 const phaseName = z.string().regex(/^[a-z][a-z0-9-]*$/, 'phase names are lowercase words');
 const planSchema = z.custom<Plan>(isPlan, 'must be a plan(...)');
@@ -27,6 +39,7 @@ const serverSpecSchema = z
     extends: z.union([z.custom<ServerSpec>(isServerSpec, 'must be a serverSpec'), z.array(z.custom<ServerSpec>(isServerSpec, 'must be a serverSpec'))]).optional(),
     roles: z.array(z.string().min(1)).optional(),
     nodeSpec: nodeSpecSchema.optional(),
+    settings: z.union([z.array(settingsItem), settingsItem]).optional(),
   })
   .strict();
 
@@ -42,12 +55,14 @@ export function mergeServerSpecs(specs: readonly ServerSpec[]): ServerSpec {
   const phases: Record<string, Plan[]> = {};
   const roles = new Set<string>();
   let nodeSpec: NodeSpec | undefined;
+  const settings: SettingsItem[] = [];
   for (const spec of specs) {
     for (const [name, plans] of Object.entries(spec.phases)) (phases[name] ??= []).push(...plans);
     for (const role of spec.roles) roles.add(role);
     if (spec.nodeSpec) nodeSpec = mergeNodeSpecs(nodeSpec, spec.nodeSpec);
+    settings.push(...(spec.settings ?? []));
   }
-  return nodeSpec ? { kind: 'server', phases, roles: [...roles], nodeSpec } : { kind: 'server', phases, roles: [...roles] };
+  return { kind: 'server', phases, roles: [...roles], ...(nodeSpec ? { nodeSpec } : {}), ...(settings.length ? { settings } : {}) };
 }
 
 export function serverSpec(input: ServerSpecInput, where = 'serverSpec'): ServerSpec {
@@ -58,6 +73,7 @@ export function serverSpec(input: ServerSpecInput, where = 'serverSpec'): Server
     phases: Object.fromEntries(Object.entries(parsed.phases ?? {}).map(([name, p]) => [name, [p]])),
     roles: parsed.roles ?? [],
     ...(input.nodeSpec ? { nodeSpec: input.nodeSpec } : {}),
+    ...(input.settings !== undefined ? { settings: Array.isArray(input.settings) ? [...(input.settings as SettingsItem[])] : [input.settings as SettingsItem] } : {}),
   };
   return mergeServerSpecs([...inherited, own]);
 }

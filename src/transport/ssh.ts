@@ -9,6 +9,7 @@ import type { Client, ClientChannel } from 'ssh2';
 import { CancelledError, ForkliftError, TransportError } from '../errors.ts';
 import { handshake, Refused, Unreachable } from './connect.ts';
 import { ConnectionLostError, DisconnectedError, type Endpoint } from './errors.ts';
+import { Feeder } from './feed.ts';
 import { framed, killCommand, remoteCommand, SUDO_PROBE, type RemoteShell } from './remote.ts';
 import type { ConnectOptions, ConnectTarget, Connection, RunOptions, RunOutput, SshEndpoint, Transport } from './types.ts';
 
@@ -119,7 +120,7 @@ export class SshConnection implements Connection {
     return this.run(script, options);
   }
 
-  run(command: string, { stdin = '', signal: cancel, timeoutMs }: RunOptions = {}): Promise<RunOutput> {
+  run(command: string, { stdin = '', signal: cancel, timeoutMs, sources }: RunOptions = {}): Promise<RunOutput> {
     const timeout = timeoutMs ? AbortSignal.timeout(timeoutMs) : undefined;
     const signal = timeout && cancel ? AbortSignal.any([cancel, timeout]) : (timeout ?? cancel);
     const token = randomBytes(8).toString('hex');
@@ -131,8 +132,11 @@ export class SshConnection implements Connection {
         if (err) return reject(new DisconnectedError(this.at, this.ended ?? err.message));
         const out: Buffer[] = [];
         const errOut: Buffer[] = [];
+        // With sources, stdin stays open after the script: it asks for content on stdout (feed.ts).
+        const feeder = sources?.size ? new Feeder(channel, sources) : undefined;
         let settled = false;
         const settle = (f: () => void) => {
+          feeder?.close();
           if (settled) return;
           settled = true;
           signal?.removeEventListener('abort', onAbort);
@@ -142,6 +146,7 @@ export class SshConnection implements Connection {
         const onLost = () => settle(() => reject(new ConnectionLostError(this.at, Buffer.concat(out), Buffer.concat(errOut))));
         const onAbort = () => {
           const timedOut = timeout?.aborted && !cancel?.aborted;
+          feeder?.close();
           settled = true;
           this.onEnd.delete(onLost);
           void this.kill(token).then(() => {
@@ -155,13 +160,20 @@ export class SshConnection implements Connection {
         };
         signal?.addEventListener('abort', onAbort, { once: true });
         this.onEnd.add(onLost);
-        channel.on('data', (d: Buffer) => out.push(d));
+        channel.on('data', (d: Buffer) => {
+          out.push(d);
+          feeder?.onStdout(d);
+        });
         channel.stderr.on('data', (d: Buffer) => errOut.push(d));
         channel.on('close', (code: number | null, signalName?: string) => {
           if (this.ended) return onLost();
-          settle(() => resolve({ exitCode: code ?? (signalName ? 128 : 255), stdout: Buffer.concat(out), stderr: Buffer.concat(errOut) }));
+          const streamed = feeder ? { streamed: feeder.sent } : {};
+          settle(() => resolve({ exitCode: code ?? (signalName ? 128 : 255), stdout: Buffer.concat(out), stderr: Buffer.concat(errOut), ...streamed }));
         });
-        channel.end(framed(command, stdin));
+        if (!feeder) return void channel.end(framed(command, stdin));
+        // A write racing the channel's close must not throw out of the event loop.
+        channel.on('error', () => undefined);
+        channel.write(framed(command, stdin));
       };
       try {
         this.client.exec(remoteCommand(token, this.shell), started);

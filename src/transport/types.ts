@@ -1,5 +1,8 @@
 // How the engine reaches nodes. SSH is the default transport; tests pass a fake one.
 // A connection runs a phase script or a command and returns all of its output.
+import type { ByteSource } from '../shell/stream.ts';
+
+export type { ByteSource };
 
 /** How to reach a node over SSH. */
 export interface SshEndpoint {
@@ -49,6 +52,12 @@ export interface ConnectOptions {
 
 export interface RunOptions {
   stdin?: string | Buffer;
+  /**
+   * Content the script may ask for while it runs, by SHA-256 (shell/stream.ts): its stdin
+   * stays open after the script, and when it writes a need record on stdout the transport
+   * writes exactly that many bytes of the source, read as they are sent (never held whole).
+   */
+  sources?: ReadonlyMap<string, ByteSource>;
   /** Stop the remote command and everything it started (CancelledError). */
   signal?: AbortSignal;
   /** Stop it after this long, ms (ForkliftError code TIMEOUT). */
@@ -59,6 +68,8 @@ export interface RunOutput {
   exitCode: number;
   stdout: Buffer;
   stderr: Buffer;
+  /** Bytes of `sources` the script asked for and was sent. */
+  streamed?: number;
 }
 
 export interface Connection {

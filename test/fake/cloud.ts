@@ -3,12 +3,16 @@
 // way a real node would the first time and the second time: changed once, then ok (in a
 // check, would-change), handlers when a trigger changed. No root, no LXC, no network.
 // Faults that cannot be caused on demand on a real node are switches on a host (down,
-// failing, dropped or lost connections, a presented host key).
+// failing, dropped or lost connections, a presented host key). A host has facts (Debian 12
+// unless a test changes them), which it prints as a real node does: when asked, and at the
+// end of every script; and it reads the streamed content a changed file asks for.
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { FACTS_MARK, GATHER_FACTS, type NodeFacts } from '../../src/shell/facts.ts';
 import { CancelledError, ForkliftError, TransportError } from '../../src/errors.ts';
 import type { NodeInfo, NodeOs, Provider, Tags } from '../../src/providers/types.ts';
 import { ConnectionLostError, DisconnectedError, type Endpoint } from '../../src/transport/errors.ts';
-import type { ConnectTarget, Connection, RunOptions, RunOutput, Transport } from '../../src/transport/types.ts';
+import type { ByteSource, ConnectTarget, Connection, RunOptions, RunOutput, Transport } from '../../src/transport/types.ts';
 
 export interface FakeHost {
   readonly address: string;
@@ -18,6 +22,10 @@ export interface FakeHost {
   readonly commands: string[];
   /** The time limit each command and script was given (ms), in order. */
   readonly limits: Array<number | undefined>;
+  /** What the host reports as its facts (change them to see plans follow). */
+  facts: NodeFacts;
+  /** Streamed content the host asked for and received: SHA-256 and bytes, in order. */
+  readonly received: Array<{ sha256: string; bytes: number }>;
   /** Blocks (by content) already applied: their next run reports ok. */
   readonly applied: Set<string>;
   /** Whether scripts, commands and limits are kept. */
@@ -48,6 +56,10 @@ export interface FakeCloud {
   destroyed: number;
   /** Host keys recorded through Provider.pinHostKey. */
   pins: number;
+  /** Calls of Provider.tagNode. */
+  tagWrites: number;
+  /** Give a node variables, as an inventory would (NodeInfo.vars). */
+  setVars(name: string, vars: Record<string, unknown>): void;
 }
 
 const DEBIAN: NodeOs = { family: 'debian', version: '12' };
@@ -67,6 +79,12 @@ export function fakeCloud(options: FakeCloudOptions = {}): FakeCloud {
     created: 0,
     destroyed: 0,
     pins: 0,
+    tagWrites: 0,
+    setVars(name, vars) {
+      const node = [...nodes.values()].find((n) => n.name === name);
+      if (!node) throw new Error(`fake cloud: no node ${name}`);
+      node.vars = vars;
+    },
     host(name) {
       const node = [...nodes.values()].find((n) => n.name === name);
       if (!node) throw new Error(`fake cloud: no node ${name}`);
@@ -91,7 +109,7 @@ export function fakeCloud(options: FakeCloudOptions = {}): FakeCloud {
           ssh: { host: address, port: 22, user: 'root', privateKey: 'fake' },
         };
         nodes.set(node.id, node);
-        hosts.set(address, newHost(address, options.record ?? true));
+        hosts.set(address, newHost(address, req.name, node.os, options.record ?? true));
         cloud.created++;
         return { ...node, tags: { ...node.tags } };
       },
@@ -102,6 +120,7 @@ export function fakeCloud(options: FakeCloudOptions = {}): FakeCloud {
       async tagNode(node, tags: Tags) {
         const stored = nodes.get(node.id);
         if (!stored) throw new ForkliftError(`fake: node ${node.name} does not exist`, 'PROVIDER');
+        cloud.tagWrites++;
         Object.assign(stored.tags, tags);
       },
       async pinHostKey(node, key) {
@@ -127,9 +146,25 @@ export function fakeCloud(options: FakeCloudOptions = {}): FakeCloud {
   return cloud;
 }
 
-function newHost(address: string, record: boolean): FakeHost {
+/** Facts a fake host starts with. */
+export function fakeFacts(hostname: string, address: string, os: NodeOs = DEBIAN): NodeFacts {
+  const codename = os.family === 'debian' && os.version === '12' ? 'bookworm' : '';
+  return { os: { family: os.family, version: os.version, codename, like: [] }, architecture: 'x86_64', packageArchitecture: 'amd64', cpus: 2, memoryMiB: 1024, hostname, address, kernel: '6.1.0-fake' };
+}
+
+/** The facts record a node prints (shell/facts.ts). */
+export function factsRecord(f: NodeFacts): string {
+  const body = [
+    `ID=${f.os.family}`, `VERSION_ID="${f.os.version}"`, `VERSION_CODENAME=${f.os.codename}`, ...(f.os.like.length ? [`ID_LIKE="${f.os.like.join(' ')}"`] : []),
+    `mem=${f.memoryMiB * 1024}`, `uname=${f.hostname} ${f.kernel} ${f.architecture}`, `cpus=${f.cpus}`, `dpkg=${f.packageArchitecture}`,
+    `route=1.1.1.1 via 10.0.0.1 dev eth0 src ${f.address} uid 0`, '',
+  ].join('\n');
+  return `\n${FACTS_MARK} ${Buffer.byteLength(body)}\n${body}`;
+}
+
+function newHost(address: string, name: string, os: NodeOs, record: boolean): FakeHost {
   const host: FakeHost = {
-    address, scripts: [], commands: [], limits: [], applied: new Set(), record, connections: 0, down: false,
+    address, scripts: [], commands: [], limits: [], applied: new Set(), record, connections: 0, down: false, facts: fakeFacts(name, address, os), received: [],
     dropConnections: () => void (generations.set(host, (generations.get(host) ?? 0) + 1)),
   };
   return host;
@@ -161,7 +196,7 @@ class FakeConnection implements Connection {
       this.host.scripts.push(script);
       this.host.limits.push(options.timeoutMs);
     }
-    let stdout = answerScript(this.host, script);
+    let stdout = answerScript(this.host, script, options.sources);
     if (this.host.loseMidScript !== undefined) {
       const keep = this.host.loseMidScript;
       delete this.host.loseMidScript;
@@ -180,6 +215,7 @@ class FakeConnection implements Connection {
       this.host.commands.push(command);
       this.host.limits.push(options.timeoutMs);
     }
+    if (command === GATHER_FACTS) return { exitCode: 0, stdout: Buffer.from(factsRecord(this.host.facts)), stderr: Buffer.alloc(0) };
     const { exitCode, stdout } = this.host.answer?.(command) ?? { exitCode: 0, stdout: '' };
     return { exitCode, stdout: Buffer.from(stdout), stderr: Buffer.alloc(0) };
   }
@@ -214,7 +250,15 @@ export function scriptBlocks(script: string): { mode: 'apply' | 'check'; blocks:
   return { mode, blocks };
 }
 
-function answerScript(host: FakeHost, script: string): string {
+/** Read a source as the transport would send it; the fake host keeps its hash and size. */
+function receive(host: FakeHost, sha256: string, sources: ReadonlyMap<string, ByteSource> | undefined): void {
+  const source = sources?.get(sha256);
+  if (!source) throw new Error(`fake host ${host.address}: asked for ${sha256}, which the run does not offer`);
+  const bytes = source.bytes ?? readFileSync(source.path!);
+  host.received.push({ sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.length });
+}
+
+function answerScript(host: FakeHost, script: string, sources?: ReadonlyMap<string, ByteSource>): string {
   const { mode, blocks } = scriptBlocks(script);
   const changed = new Set<number>();
   let out = '';
@@ -232,7 +276,8 @@ function answerScript(host: FakeHost, script: string): string {
     else status = changedStatus;
     if (status === changedStatus) changed.add(block.index);
     if (mode === 'apply' && status === 'changed' && !block.triggers && block.checks.length) host.applied.add(key);
+    if (mode === 'apply' && status === 'changed') for (const need of block.text.matchAll(/^ *fl_need ([0-9a-f]{64}) |^fl_put .* ([0-9a-f]{64}) \d+ \d+$/gm)) receive(host, (need[1] ?? need[2])!, sources);
     out += `\n@@forklift ${block.index} ${status} 0 0 0\n`;
   }
-  return out;
+  return /^fl_facts$/m.test(script) ? out + factsRecord(host.facts) : out;
 }

@@ -16,6 +16,7 @@ import { parseRecords } from '../../src/shell/script.ts';
 import { framed, remoteCommand } from '../../src/transport/remote.ts';
 import { quote, raw, secret, sh, type Cmd } from '../../src/shell/sh.ts';
 import { plan } from '../../src/spec/plan.ts';
+import { runLocally } from '../fake/local.ts';
 
 /** Characters a shell treats specially, so generated strings hit them often. */
 const HOSTILE = [..."'\"`$\\!*?[]{}()<>|&;#~=%:,@+- \t\n\r", 'é', '€', '😀', 'x', '-', '--', '\u00a0', '\u2028'];
@@ -93,8 +94,9 @@ describe('file action on this host, hostile content', () => {
   const ref = { id: 'local', name: 'local', group: 'g', address: '127.0.0.1', roles: [] };
 
   async function runFile(path: string, content: string, mode: string) {
-    const { script } = await buildPhaseScript(plan(file(path, { content, mode })), planContext('s', 'configure', ref, [ref]), target);
-    const out = spawnSync('sh', ['-c', remoteCommand('5c0175')], { input: framed(script.text) });
+    const { script, sources } = await buildPhaseScript(plan(file(path, { content, mode })), planContext('s', 'configure', ref, [ref]), target);
+    // Content over 64 KiB is streamed: the script asks for it over its stdin, as over SSH.
+    const out = await runLocally(script.text, sources);
     assert.equal(out.status, 0, out.stderr.toString());
     const { records, rest } = parseRecords(out.stdout);
     assert.equal(records.length, 1, `records: ${JSON.stringify(records)} rest: ${rest}`);

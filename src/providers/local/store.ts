@@ -22,11 +22,11 @@ export function readTags(lxcPath: string, container: string): Tags | undefined {
   }
 }
 
-/** Write tags atomically: a reader sees the old file or the new one, never half. */
+/** Write tags atomically: a reader sees the old file or the new one, never half. Root's alone: tags hold generated secrets. */
 export function writeTags(lxcPath: string, container: string, tags: Tags): void {
   const file = join(containerDir(lxcPath, container), TAGS_FILE);
   const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify(tags, null, 2) + '\n');
+  writeFileSync(tmp, JSON.stringify(tags, null, 2) + '\n', { mode: 0o600 });
   renameSync(tmp, file);
 }
 
