@@ -1,5 +1,6 @@
 // The node's own files, written into its overlay delta before first boot: host keys,
-// root's authorized_keys, identity files, and the cloud-init seed (or its off switch).
+// root's authorized_keys, identity files, the cloud-init seed (or its off switch), and
+// the apt settings that send it through the host's package cache (apt-proxy.ts).
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -10,6 +11,8 @@ export interface DeltaInput {
   hostname: string;
   authorizedKeys: string[];
   userData?: string;
+  /** More files, by path in the node: [content, mode]. */
+  files?: Record<string, [string, number]>;
 }
 
 function put(delta: string, path: string, text: string, mode = 0o644): void {
@@ -35,4 +38,5 @@ export async function writeDelta(input: DeltaInput): Promise<void> {
     put(delta, 'var/lib/cloud/seed/nocloud/meta-data', `instance-id: ${hostname}\nlocal-hostname: ${hostname}\n`);
     put(delta, 'var/lib/cloud/seed/nocloud/user-data', input.userData, 0o600);
   }
+  for (const [path, [text, mode]] of Object.entries(input.files ?? {})) put(delta, path, text, mode);
 }

@@ -10,15 +10,18 @@ import { renderUserData } from '../shared/userdata.ts';
 import { waitForSsh } from '../shared/ssh-wait.ts';
 import { TAG, type CreateNodeRequest, type NodeInfo, type Provider, type ProviderContext, type Tags } from '../types.ts';
 import { addressCapacity } from './address.ts';
+import { aptProxyFiles } from './apt-proxy.ts';
 import { writeDelta } from './delta.ts';
 import { applyFirewall } from './firewall.ts';
 import { ensureImage, resolveImage } from './image.ts';
 import { checkIngress, encodeIngress, INGRESS_TAG, parseIngress, type IngressRule } from './ingress.ts';
 import { ensureClientKey } from './keys.ts';
 import { withLock } from './lock.ts';
+import { aptSourcesIn, httpOrigins } from './mirror.ts';
 import { containerName } from './naming.ts';
 import { defineNode, deltaDir, destroyContainer, markReady, NAME_TAG, readNode, startNode } from './node.ts';
 import type { LocalProviderOptions } from './options.ts';
+import { reviveIfStopped } from './package-cache.ts';
 import { ready } from './ready.ts';
 import { siteFor } from './site.ts';
 import { stackLock } from './stacklock.ts';
@@ -110,6 +113,8 @@ export function createProvider(opts: LocalProviderOptions = {}, context: Provide
     async listNodes(stack) {
       const { privateKey } = await clientKey();
       const mine = taggedContainers(lxcPath).filter((c) => readTags(lxcPath, c)?.[TAG.stack] === stack);
+      // Their next apt run may use it (a lift prepares no host).
+      if (mine.length) await reviveIfStopped(site);
       const nodes = await Promise.all(mine.map((c) => readNode(site, c, privateKey)));
       return nodes.filter((n): n is NodeInfo => !!n).sort((a, b) => a.name.localeCompare(b.name));
     },
@@ -155,6 +160,7 @@ export function createProvider(opts: LocalProviderOptions = {}, context: Provide
         hostname: container,
         authorizedKeys: [key.publicKey, ...(req.authorizedKeys ?? [])],
         userData,
+        files: site.packageCache ? aptProxyFiles(site.packageCache, httpOrigins(aptSourcesIn(rootfs))) : {},
       });
       try {
         await startNode(site, container);
