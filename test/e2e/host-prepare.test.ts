@@ -77,7 +77,7 @@ describe('a host network that is not prepared yet', { timeout: 15 * 60_000 }, ()
     const cache = packageCacheFor(stateDir, net, true)!;
     assert.equal(lines(/^· local: package cache: apt-cacher-ng on /).length, 1, stderr);
     assert.deepEqual(packageCacheDaemon(cache).listening, [`${net.gateway}:${cache.port}`]);
-    const nginx = cacheTransfers(cache, 'nginx');
+    const nginx = cacheTransfers(cache, '/nginx_[^/]*\\.deb$');
     assert.deepEqual(nginx.map(([dir]) => dir).sort(), ['I', 'O', 'O', 'O', 'O'], JSON.stringify(nginx));
     assert.equal(existsSync('/sys/class/net/flbr0'), true, 'the shared bridge is still there');
   });

@@ -108,16 +108,16 @@ export function packageCacheDaemon(cache: PackageCache): { pid: number; listenin
   return { pid, listening: ss.filter((l) => l.includes(`pid=${pid},`)).map((l) => l.trim().split(/\s+/)[3]!) };
 }
 
-/** The cache log's lines for one package's .deb: [I (fetched from the mirror) or O (served), client address]. */
-export function cacheTransfers(cache: PackageCache, pkg: string): Array<[string, string]> {
+/** The cache log's lines for files whose path matches `pattern`: [I (fetched from the mirror) or O (served), client address]. */
+export function cacheTransfers(cache: PackageCache, pattern: string): Array<[string, string]> {
   let log = '';
   try {
     log = readFileSync(cache.logFile, 'utf8');
   } catch {
     // no log yet
   }
-  const deb = new RegExp(`/${pkg}_[^/]*\\.deb$`);
-  return log.split('\n').map((l) => l.split('|')).filter((f) => deb.test(f[4] ?? '')).map((f) => [f[1]!, f[3]!]);
+  const path = new RegExp(pattern);
+  return log.split('\n').map((l) => l.split('|')).filter((f) => path.test(f[4] ?? '')).map((f) => [f[1]!, f[3]!]);
 }
 
 /** A host network of a test's own (never flbr0): its bridge, subnet and state folder, as local provider options. */

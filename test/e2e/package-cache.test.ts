@@ -1,7 +1,7 @@
 // The local provider's package cache on real nodes, on a network of this file's own (its
 // bridge, subnet, state folder and so its own, empty cache; the shared flbr0 is never
 // touched): two nodes install the same package, which comes from the mirror once and
-// from the cache twice; with the cache killed a node still installs (straight from the
+// from the cache twice, with package lists the host fetched once for both; with the cache killed a node still installs (straight from the
 // mirror), and the next run starts the cache again.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -36,7 +36,8 @@ export default defineConfig({
 after(() => removeNetwork(providerOptions, [stack]));
 
 const pidOf = () => packageCacheDaemon(cache).pid;
-const transfers = (pkg: string) => cacheTransfers(cache, pkg);
+const transfers = (pkg: string) => cacheTransfers(cache, `/${pkg}_[^/]*\\.deb$`);
+const listTransfers = (name: string) => cacheTransfers(cache, `/${name}$`);
 const alive = (pid: number) => spawnSync('kill', ['-0', String(pid)]).status === 0;
 
 describe('the package cache of local nodes', { concurrency: false }, () => {
@@ -56,6 +57,9 @@ describe('the package cache of local nodes', { concurrency: false }, () => {
     assert.deepEqual(tree.filter(([dir]) => dir === 'I').length, 1, JSON.stringify(tree));
     assert.deepEqual(tree.filter(([dir]) => dir === 'O').map(([, client]) => client).sort(), nodes.map((n) => n.address).sort());
     for (const n of nodes) assert.equal(ssh(n, 'tree --version >/dev/null && echo ok', { key }).stdout, 'ok\n');
+    // The package lists were fetched once, by the host, for both nodes (which made no apt-get update).
+    const inRelease = listTransfers('InRelease').filter(([dir]) => dir === 'O');
+    assert.ok(inRelease.length > 0 && inRelease.every(([, client]) => client === net.gateway), JSON.stringify(inRelease));
   });
 
   it('a node installs with the cache killed; the next run starts it again and it serves', async () => {

@@ -27,7 +27,7 @@ export function aptProxyFiles(cache: PackageCache, origins: readonly string[]): 
     `  ${origins.map((o) => `${quote(`${o}/`)}*`).join('|')}) ;;`,
     '  *) echo DIRECT; exit 0 ;;',
     'esac',
-    `if timeout 2 bash -c ${quote(`exec 3<>/dev/tcp/${cache.address}/${cache.port}`)} 2>/dev/null; then echo ${proxy}; else echo DIRECT; fi`,
+    `if timeout 5 bash -c ${quote(`exec 3<>/dev/tcp/${cache.address}/${cache.port}`)} 2>/dev/null; then echo ${proxy}; else echo DIRECT; fi`,
     '',
   ].join('\n');
   const conf = [

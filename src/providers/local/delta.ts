@@ -1,10 +1,12 @@
 // The node's own files, written into its overlay delta before first boot: host keys,
 // root's authorized_keys, identity files, the cloud-init seed (or its off switch), and
-// the apt settings that send it through the host's package cache (apt-proxy.ts).
+// the apt settings that send it through the host's package cache (apt-proxy.ts) and the
+// package lists fetched for this run's nodes (lists.ts).
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { generateHostKeys } from './keys.ts';
+import { copyLists } from './lists.ts';
 
 export interface DeltaInput {
   delta: string;
@@ -13,6 +15,8 @@ export interface DeltaInput {
   userData?: string;
   /** More files, by path in the node: [content, mode]. */
   files?: Record<string, [string, number]>;
+  /** A folder of fresh package lists to start with (lists.ts), instead of none. */
+  lists?: string;
 }
 
 function put(delta: string, path: string, text: string, mode = 0o644): void {
@@ -39,4 +43,5 @@ export async function writeDelta(input: DeltaInput): Promise<void> {
     put(delta, 'var/lib/cloud/seed/nocloud/user-data', input.userData, 0o600);
   }
   for (const [path, [text, mode]] of Object.entries(input.files ?? {})) put(delta, path, text, mode);
+  if (input.lists) copyLists(input.lists, delta);
 }

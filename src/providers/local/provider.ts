@@ -16,6 +16,7 @@ import { applyFirewall } from './firewall.ts';
 import { ensureImage, resolveImage } from './image.ts';
 import { checkIngress, encodeIngress, INGRESS_TAG, parseIngress, type IngressRule } from './ingress.ts';
 import { ensureClientKey } from './keys.ts';
+import { freshLists } from './lists.ts';
 import { withLock } from './lock.ts';
 import { aptSourcesIn, httpOrigins } from './mirror.ts';
 import { containerName } from './naming.ts';
@@ -150,17 +151,17 @@ export function createProvider(opts: LocalProviderOptions = {}, context: Provide
         [TAG.image]: image.id,
         [PORTS_TAG]: ports.join(','),
       };
-      const address = await defineNode(site, container, tags, {
-        hostname: container,
-        rootfs,
-        hardware: req.nodeSpec.hardware,
-      });
+      const [address, lists] = await Promise.all([
+        defineNode(site, container, tags, { hostname: container, rootfs, hardware: req.nodeSpec.hardware }),
+        site.packageCache ? freshLists(site, image, rootfs) : undefined,
+      ]);
       await writeDelta({
         delta: deltaDir(lxcPath, container),
         hostname: container,
         authorizedKeys: [key.publicKey, ...(req.authorizedKeys ?? [])],
         userData,
         files: site.packageCache ? aptProxyFiles(site.packageCache, httpOrigins(aptSourcesIn(rootfs))) : {},
+        ...(lists ? { lists } : {}),
       });
       try {
         await startNode(site, container);
