@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, extname, isAbsolute } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { build, type Plugin } from 'esbuild';
+import type { Plugin } from 'esbuild';
 
 const SKIP = Symbol('forklift.resolving');
 
@@ -50,6 +50,8 @@ const ownImportMetaUrl: Plugin = {
 
 export async function importTypeScript(path: string): Promise<Record<string, unknown>> {
   const url = pathToFileURL(path).href;
+  // Loaded when a stack file is (a command without one does not pay for it).
+  const { build } = await import('esbuild');
   const result = await build({
     entryPoints: [path],
     bundle: true,

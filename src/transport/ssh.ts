@@ -3,12 +3,17 @@
 // kills background processes). A node's host key is checked against its pin when it has
 // one, and the key it presented is reported either way (Connection.hostKey).
 import { randomBytes } from 'node:crypto';
-import { Client, type ClientChannel, type ServerHostKeyAlgorithm } from 'ssh2';
+import { createRequire } from 'node:module';
+import type { Client, ClientChannel, ServerHostKeyAlgorithm } from 'ssh2';
 import { CancelledError, ForkliftError, TransportError } from '../errors.ts';
 import { ConnectionLostError, DisconnectedError, type Endpoint } from './errors.ts';
 import { blobType, describeKey, fingerprint, hostKeyAlgorithms, keyLine, parsePins, pinned, type Pin } from './hostkey.ts';
 import { framed, killRunScript, remoteCommand } from './remote.ts';
 import type { ConnectOptions, ConnectTarget, Connection, RunOptions, RunOutput, SshEndpoint, Transport } from './types.ts';
+
+/** ssh2, loaded on the first connection (~50 ms that a command making none does not pay; require skips ESM's scan of a CommonJS module). */
+let ssh2: typeof import('ssh2') | undefined;
+const loadSsh2 = () => (ssh2 ??= createRequire(import.meta.url)('ssh2') as typeof import('ssh2'));
 
 export const sshTransport: Transport = {
   name: 'ssh',
@@ -157,7 +162,7 @@ class Unreachable extends Error {}
 function connectOnce(at: Endpoint, endpoint: SshEndpoint, timeoutMs: number, signal?: AbortSignal): Promise<SshConnection> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(new CancelledError());
-    const client = new Client();
+    const client = new (loadSsh2().Client)();
     const pins = endpoint.hostKey ? parsePins(endpoint.hostKey) : [];
     if (endpoint.hostKey && !pins.length) return reject(new TransportError(at.node, at.host, `the recorded host key is not a key: ${JSON.stringify(endpoint.hostKey.slice(0, 80))}`, 'HOST_KEY', { port: at.port }));
     let presented: Buffer | undefined;
