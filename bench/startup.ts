@@ -78,10 +78,15 @@ async function main(): Promise<void> {
   const stack = `bsu${process.pid}`;
   const dirs = new Map(variants.map((v) => [v.label, stackDir(v, stack)]));
   const here = dirs.get('this checkout')!;
+  // The farm goes first, while its stack file is still there; the folders after it.
+  cleanups.set(stack, async () => {
+    if (FARM) {
+      const r = await run(process.execPath, [BIN, 'destroy', '-q'], { cwd: here });
+      if (r.code !== 0) log(`destroy ${stack} exited ${r.code}: ${r.stderr.trim()}`);
+    }
+    for (const dir of dirs.values()) rmSync(dir, { recursive: true, force: true });
+  });
   if (FARM) {
-    cleanups.set(stack, async () => {
-      await run(process.execPath, [BIN, 'destroy', '-q'], { cwd: here });
-    });
     log(`converge lb=1 web=4 (stack ${stack})`);
     const c = await run(process.execPath, [BIN, 'converge', '-q', 'lb=1', 'web=4'], { cwd: here });
     if (c.code !== 0) throw new Error(`converge failed:\n${c.stdout}\n${c.stderr}`);
@@ -99,7 +104,6 @@ async function main(): Promise<void> {
       if (FARM) await timed(key(rows[3]!), process.execPath, [bin, 'lift'], dir, (out) => /0 changed actions/.test(out));
     }
   }
-  for (const dir of dirs.values()) rmSync(dir, { recursive: true, force: true });
   console.log(`## start-up bench, ${started.toISOString()}\n\n${machineLine(loadStart)}\n`);
   console.log(table(variants, rows));
 }
