@@ -43,5 +43,6 @@ export async function writeDelta(input: DeltaInput): Promise<void> {
     put(delta, 'var/lib/cloud/seed/nocloud/user-data', input.userData, 0o600);
   }
   for (const [path, [text, mode]] of Object.entries(input.files ?? {})) put(delta, path, text, mode);
+  // Lists removed under our feet (a long-lived process's old pick): the node fetches its own.
   if (input.lists) copyLists(input.lists, delta);
 }

@@ -1,14 +1,14 @@
-// Package lists for new nodes, fetched once per run on the host instead of once per node.
-// A node's first `apt-get update` costs ~2 s of CPU (decompressing and checking ~85 MB of
-// lists); five nodes doing it at once on a small host cost more than the rest of their
-// configure. So, with the package cache on, the first node a process creates from an image
-// has the host run that update, with the image's own apt configuration and sources (apt's
-// Dir= the image; through the package cache), into /var/cache/forklift/lists/<image>/; every
-// node the process creates gets a copy of them (a copy, never a link: a node cannot change
-// another's lists). A node's lists are thus as fresh as the run that made it; apt updates
-// them as usual afterwards (and forklift's packages action updates and retries when an
-// install fails on them). Each refresh is a new version folder, made from a linked copy of
-// the last one so apt only fetches what changed; other processes read only complete ones.
+// Package lists for new nodes, fetched on the host instead of by each node. A node's first
+// `apt-get update` costs ~2 s of CPU (decompressing and checking ~85 MB of lists); five
+// nodes doing it at once on a small host cost more than the rest of their configure. So,
+// with the package cache on, the host runs that update itself, with the image's own apt
+// configuration and sources (apt's Dir= the image; through the package cache), into
+// /var/cache/forklift/lists/<image>/<version>/, at most every 10 minutes (as Ansible's
+// cache_valid_time), and every new node gets a copy (a copy, never a link: a node cannot
+// change another's lists). apt updates them as usual afterwards (and forklift's packages
+// action updates and retries when an install fails on them). Each refresh is a new version
+// folder, made from a linked copy of the last one so apt only fetches what changed; readers
+// take the newest complete one, and versions go an hour after a newer one is complete.
 import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tail } from '../../text.ts';
@@ -19,18 +19,21 @@ import type { Site } from './site.ts';
 
 const LISTS_DIR = '/var/cache/forklift/lists';
 const COMPLETE = '.complete';
+/** Lists younger than this are used as they are. */
+export const LISTS_MAX_AGE_MS = 10 * 60_000;
+/** A version replaced by a newer one stays this long, for a reader that picked it just before. */
+const KEEP_MS = 60 * 60_000;
 
-const refreshed = new Map<string, Promise<string | undefined>>();
+/** Refreshes in flight in this process, by image. */
+const refreshing = new Map<string, Promise<void>>();
 
-/** The folder of fresh package lists for nodes of `image` (refreshed once per process), or undefined when it could not be made. */
-export function freshLists(site: Site, image: ImageFacts, rootfs: string): Promise<string | undefined> {
-  const key = JSON.stringify([image.id, site.packageCache?.address, site.packageCache?.port]);
-  let known = refreshed.get(key);
-  if (!known) {
-    known = withLock(join(LISTS_DIR, `${image.id}.lock`), () => refresh(site, image, rootfs));
-    refreshed.set(key, known);
+/** When a version was completed (0 when it is gone meanwhile). */
+function completedAt(version: string): number {
+  try {
+    return statSync(join(version, COMPLETE)).mtimeMs;
+  } catch {
+    return 0;
   }
-  return known;
 }
 
 /** Complete versions of an image's lists, newest first. */
@@ -42,13 +45,29 @@ function versions(base: string): string[] {
     .map((name) => join(base, name));
 }
 
-async function refresh(site: Site, image: ImageFacts, rootfs: string): Promise<string | undefined> {
+const fresh = (version: string | undefined) => version !== undefined && Date.now() - completedAt(version) < LISTS_MAX_AGE_MS;
+
+/**
+ * The folder of package lists for a new node of `image`: the newest version, refreshed
+ * first when it is older than LISTS_MAX_AGE_MS; undefined when there is none.
+ */
+export async function freshLists(site: Site, image: ImageFacts, rootfs: string): Promise<string | undefined> {
   const base = join(LISTS_DIR, image.id);
+  if (!fresh(versions(base)[0])) {
+    let running = refreshing.get(image.id);
+    if (!running) {
+      running = withLock(join(LISTS_DIR, `${image.id}.lock`), () => refresh(site, base, rootfs)).finally(() => refreshing.delete(image.id));
+      refreshing.set(image.id, running);
+    }
+    await running;
+  }
+  return versions(base)[0];
+}
+
+async function refresh(site: Site, base: string, rootfs: string): Promise<void> {
   mkdirSync(base, { recursive: true, mode: 0o755 });
-  // Under the lock, anything incomplete was left by a process that died while refreshing.
-  const complete = new Set(versions(base));
-  for (const name of readdirSync(base)) if (!complete.has(join(base, name))) await site.runner.run('rm', ['-rf', join(base, name)], { allowFail: true });
-  const [previous] = complete;
+  const [previous] = versions(base);
+  if (fresh(previous)) return; // another process refreshed them meanwhile
   const next = join(base, `${Date.now()}-${process.pid}`);
   const conf = `${next}.apt.conf`;
   const cache = site.packageCache;
@@ -73,24 +92,39 @@ async function refresh(site: Site, image: ImageFacts, rootfs: string): Promise<s
     writeFileSync(join(next, COMPLETE), '');
   } catch (err) {
     await site.runner.run('rm', ['-rf', next], { allowFail: true });
-    site.log(`local: could not fetch package lists for new nodes (${(err as Error).message}); each node fetches its own`);
-    return undefined;
+    site.log(`local: could not fetch package lists for new nodes (${(err as Error).message}); ${previous ? 'they get the older ones' : 'each node fetches its own'}`);
   } finally {
     rmSync(conf, { force: true });
     rmSync(`${next}.cache`, { recursive: true, force: true });
   }
-  // Older versions go; the one before stays for a reader that picked it a moment ago.
-  for (const old of versions(base).slice(2)) await site.runner.run('rm', ['-rf', old], { allowFail: true });
-  return next;
+  // Under the lock, an incomplete version was left by a process that died refreshing; a
+  // complete one that is not the newest goes an hour after it was replaced.
+  const all = versions(base);
+  const keep = new Set(all.filter((_, i) => i === 0 || Date.now() - completedAt(all[i - 1]!) < KEEP_MS));
+  for (const name of readdirSync(base)) {
+    const path = join(base, name);
+    if (!keep.has(path)) await site.runner.run('rm', ['-rf', path], { allowFail: true });
+  }
 }
 
-/** Copy the lists into a node's overlay delta. */
-export function copyLists(lists: string, delta: string): void {
+/**
+ * Copy the lists into a node's overlay delta; false (and nothing copied) when they could not
+ * be read whole (a version removed meanwhile): the node then fetches its own.
+ */
+export function copyLists(lists: string, delta: string): boolean {
   const into = join(delta, 'var/lib/apt/lists');
-  mkdirSync(into, { recursive: true, mode: 0o755 });
-  for (const name of readdirSync(lists)) {
-    const from = join(lists, name);
-    if (name === 'lock' || name.startsWith('.') || !statSync(from).isFile()) continue;
-    copyFileSync(from, join(into, name));
+  const copied: string[] = [];
+  try {
+    mkdirSync(into, { recursive: true, mode: 0o755 });
+    for (const name of readdirSync(lists)) {
+      const from = join(lists, name);
+      if (name === 'lock' || name.startsWith('.') || !statSync(from).isFile()) continue;
+      copyFileSync(from, join(into, name));
+      copied.push(join(into, name));
+    }
+    return true;
+  } catch {
+    for (const file of copied) rmSync(file, { force: true });
+    return false;
   }
 }
