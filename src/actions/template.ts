@@ -2,8 +2,9 @@
 // The template is read and rendered when the action is constructed (strict: a missing
 // variable or filter is one SpecError naming the action and the variable), so the
 // action is a `file` with that content: the same check, atomic replace and `validate`.
+import { createRequire } from 'node:module';
 import { basename, dirname } from 'node:path';
-import { Liquid, LiquidError, UndefinedVariableError } from 'liquidjs';
+import type { Liquid } from 'liquidjs';
 import { z } from 'zod';
 import { SpecError } from '../errors.ts';
 import { Secret, secret } from '../shell/sh.ts';
@@ -49,9 +50,14 @@ export function template(path: string, source: LocalSource, options: TemplateOpt
   return action(fileAction, where, { path: p, content: isSecret ? secret(rendered) : rendered, ...file });
 }
 
+/** liquidjs, loaded by the first template (~100 ms at start-up otherwise, for every command). */
+let liquidjs: typeof import('liquidjs') | undefined;
+const loadLiquid = () => (liquidjs ??= createRequire(import.meta.url)('liquidjs') as typeof import('liquidjs'));
+
 function render(text: string, from: string, values: Record<string, unknown>, where: string): string {
+  const { Liquid: Engine, LiquidError, UndefinedVariableError } = loadLiquid();
   // Includes resolve beside the template. No HTML escaping: these are config files.
-  const liquid = new Liquid({ root: [dirname(from)], strictVariables: true, strictFilters: true, lenientIf: true, ownPropertyOnly: true, cache: false });
+  const liquid: Liquid = new Engine({ root: [dirname(from)], strictVariables: true, strictFilters: true, lenientIf: true, ownPropertyOnly: true, cache: false });
   try {
     return liquid.parseAndRenderSync(text, values);
   } catch (error) {

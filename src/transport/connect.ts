@@ -6,10 +6,15 @@
 // would mostly drop). Failures are reasons, not yet tied to a node: ssh.ts names the node.
 import { createHash } from 'node:crypto';
 import type { Duplex } from 'node:stream';
-import { Client, type ServerHostKeyAlgorithm } from 'ssh2';
+import { createRequire } from 'node:module';
+import type { Client, ServerHostKeyAlgorithm } from 'ssh2';
 import { CancelledError } from '../errors.ts';
 import { blobType, describeKey, fingerprint, hostKeyAlgorithms, keyLine, parsePins, pinned, type Pin } from './hostkey.ts';
 import type { SshEndpoint } from './types.ts';
+
+/** ssh2, loaded on the first connection (~50 ms that a command making none does not pay; require skips ESM's scan of a CommonJS module). */
+let ssh2: typeof import('ssh2') | undefined;
+const loadSsh2 = () => (ssh2 ??= createRequire(import.meta.url)('ssh2') as typeof import('ssh2'));
 
 /** A connect attempt that may succeed later (refused, unreachable, no handshake). */
 export class Unreachable extends Error {}
@@ -150,7 +155,7 @@ function via(jump: SshEndpoint, error: Refused | Unreachable): Error {
 function login(endpoint: SshEndpoint, timeoutMs: number, signal?: AbortSignal, sock?: Duplex): Promise<Omit<Handshake, 'jumpHostKeys' | 'release'>> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(new CancelledError());
-    const client = new Client();
+    const client = new (loadSsh2().Client)();
     const pins = endpoint.hostKey ? parsePins(endpoint.hostKey) : [];
     if (endpoint.hostKey && !pins.length) return reject(new Refused(`the recorded host key is not a key: ${JSON.stringify(endpoint.hostKey.slice(0, 80))}`, 'HOST_KEY'));
     let presented: Buffer | undefined;

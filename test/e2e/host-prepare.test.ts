@@ -2,18 +2,18 @@
 // subnet, state folder of this test's own (the shared flbr0 is never touched), with the
 // host package step forced (hostPackages: 'always': apt-get runs although the packages
 // are there) and apt's lock held by another process when it starts. The 5 nodes are
-// created at once; the host is prepared once, apt waits for its lock, every node is made.
+// created at once; the host is prepared once, apt waits for its lock, every node is made,
+// and the network's package cache serves the webs' packages.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { createProvider } from '../../src/providers/local/index.ts';
-import { network } from '../../src/providers/local/index.ts';
+import { network, packageCacheFor } from '../../src/providers/local/index.ts';
 import type { OperationResult } from '../../src/index.ts';
 import { BIN, byGroup, ROOT, servedBy, stderrLine } from './helpers.ts';
-import { testStack } from './nodes.ts';
+import { cacheTransfers, packageCacheDaemon, removeNetwork, testStack } from './nodes.ts';
 
 // This file's own network: a name with forklift's prefix, a /24 of 10.78/16 picked by pid.
 const net = network(`flp${process.pid}`, `10.78.${process.pid % 256}.0/24`);
@@ -24,20 +24,8 @@ const { stack, dir } = testStack('tprep', (name) => `import farm from '${ROOT}/e
 export default { ...farm, stack: '${name}', provider: { name: 'local', hostPackages: 'always', ...${JSON.stringify(providerOptions)} } };
 `);
 
-const ipt = (...args: string[]) => spawnSync('iptables', ['-w', ...args], { encoding: 'utf8' });
-const natRule = ['-s', net.subnet, '!', '-d', net.subnet, '-j', 'MASQUERADE'];
-
-/** Remove what this file made on the host, by name: its nodes, NAT rule, chain, bridge and state folder. */
-after(async () => {
-  const local = createProvider(providerOptions);
-  for (const node of await local.listNodes(stack)) await local.destroyNode(node).catch((e: Error) => console.error(`clean-up: ${e.message}`));
-  while (ipt('-t', 'nat', '-C', 'POSTROUTING', ...natRule).status === 0) ipt('-t', 'nat', '-D', 'POSTROUTING', ...natRule);
-  for (const hook of ['FORWARD', 'OUTPUT']) while (ipt('-C', hook, '-j', net.mainChain).status === 0) ipt('-D', hook, '-j', net.mainChain);
-  ipt('-F', net.mainChain);
-  ipt('-X', net.mainChain);
-  spawnSync('ip', ['link', 'del', net.bridge]);
-  rmSync(stateDir, { recursive: true, force: true });
-});
+/** Remove what this file made on the host, by name: its nodes, package cache, NAT rule, chains, bridge and state folder. */
+after(() => removeNetwork(providerOptions, [stack]));
 
 /** Hold apt's lists lock (a POSIX lock, as apt takes it) until the returned release is called. */
 async function holdAptLock(): Promise<{ holder: ChildProcess; release: () => Promise<void> }> {
@@ -84,6 +72,13 @@ describe('a host network that is not prepared yet', { timeout: 15 * 60_000 }, ()
     assert.doesNotMatch(stderr, /Could not get lock/);
     // The farm works over the new network (the nodes reached the Debian mirror through its NAT).
     assert.deepEqual(await servedBy(byGroup(result, 'lb')[0]!.address), new Set(byGroup(result, 'web').map((n) => n.name)));
+    // The network's own package cache: started once, on the bridge's address alone; the four
+    // webs' nginx came from the mirror once and from the cache four times.
+    const cache = packageCacheFor(stateDir, net, true)!;
+    assert.equal(lines(/^· local: package cache: apt-cacher-ng on /).length, 1, stderr);
+    assert.deepEqual(packageCacheDaemon(cache).listening, [`${net.gateway}:${cache.port}`]);
+    const nginx = cacheTransfers(cache, '/nginx_[^/]*\\.deb$');
+    assert.deepEqual(nginx.map(([dir]) => dir).sort(), ['I', 'O', 'O', 'O', 'O'], JSON.stringify(nginx));
     assert.equal(existsSync('/sys/class/net/flbr0'), true, 'the shared bridge is still there');
   });
 });

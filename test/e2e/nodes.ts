@@ -2,8 +2,9 @@
 // before its first node exists, and removed by name when the file ends, also when a test
 // failed. And the one way tests reach a node: OpenSSH's ssh with forklift's key.
 import { spawnSync } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
 import { after } from 'node:test';
-import { chainName, containerName, containerPrefix, createProvider, DEFAULT_LXC_PATH, SSH_KEY } from '../../src/providers/local/index.ts';
+import { chainName, containerName, containerPrefix, createProvider, DEFAULT_LXC_PATH, inputChain, network, packageCacheFor, removePackageCache, SSH_KEY, type PackageCache } from '../../src/providers/local/index.ts';
 import type { NodeInfo } from '../../src/providers/types.ts';
 import type { NodeSpec } from '../../src/spec/node.ts';
 import { forklift, stackDir, type CliRun } from './helpers.ts';
@@ -98,4 +99,53 @@ export function serveHttp(host: string | Pick<NodeInfo, 'address'>, ports: reado
   const ready = ports.map((p) => `curl -s -o /dev/null localhost:${p}`).join(' && ');
   const r = ssh(host, `${start} for i in $(seq 100); do ${ready} && exit 0; sleep 0.1; done; exit 1`, options);
   if (r.code !== 0) throw new Error(`HTTP servers on ports ${ports.join(', ')} did not answer: ${r.stderr}`);
+}
+
+/** The package cache's daemon: its pid (from its pid file) and the local addresses it listens on. */
+export function packageCacheDaemon(cache: PackageCache): { pid: number; listening: string[] } {
+  const pid = Number(readFileSync(cache.pidFile, 'utf8').trim());
+  const ss = spawnSync('ss', ['-ltnpH'], { encoding: 'utf8' }).stdout.split('\n');
+  return { pid, listening: ss.filter((l) => l.includes(`pid=${pid},`)).map((l) => l.trim().split(/\s+/)[3]!) };
+}
+
+/** The cache log's lines for files whose path matches `pattern`: [I (fetched from the mirror) or O (served), client address]. */
+export function cacheTransfers(cache: PackageCache, pattern: string): Array<[string, string]> {
+  let log = '';
+  try {
+    log = readFileSync(cache.logFile, 'utf8');
+  } catch {
+    // no log yet
+  }
+  const path = new RegExp(pattern);
+  return log.split('\n').map((l) => l.split('|')).filter((f) => path.test(f[4] ?? '')).map((f) => [f[1]!, f[3]!]);
+}
+
+/** A host network of a test's own (never flbr0): its bridge, subnet and state folder, as local provider options. */
+export interface TestNetwork {
+  bridge: string;
+  subnet: string;
+  stateDir: string;
+}
+
+/**
+ * Remove by name what a test's own network made on the host: the nodes of `stacks`, its
+ * package cache (daemon, config, cache), its NAT rule, chains, bridge and state folder.
+ */
+export async function removeNetwork(options: TestNetwork, stacks: readonly string[]): Promise<void> {
+  const net = network(options.bridge, options.subnet);
+  const provider = createProvider(options);
+  for (const stack of stacks) for (const node of await provider.listNodes(stack)) await provider.destroyNode(node).catch((e: Error) => console.error(`clean-up: ${e.message}`));
+  await removePackageCache(packageCacheFor(options.stateDir, net, true)!);
+  const ipt = (...args: string[]) => spawnSync('iptables', ['-w', ...args], { encoding: 'utf8' });
+  const nat = ['-s', net.subnet, '!', '-d', net.subnet, '-j', 'MASQUERADE'];
+  while (ipt('-t', 'nat', '-C', 'POSTROUTING', ...nat).status === 0) ipt('-t', 'nat', '-D', 'POSTROUTING', ...nat);
+  for (const hook of ['FORWARD', 'OUTPUT']) while (ipt('-C', hook, '-j', net.mainChain).status === 0) ipt('-D', hook, '-j', net.mainChain);
+  const input = inputChain(net);
+  for (const line of ipt('-S', 'INPUT').stdout.split('\n')) if (line.endsWith(`-j ${input}`)) ipt('-D', ...line.split(' ').slice(1));
+  for (const chain of [net.mainChain, input]) {
+    ipt('-F', chain);
+    ipt('-X', chain);
+  }
+  spawnSync('ip', ['link', 'del', net.bridge]);
+  rmSync(options.stateDir, { recursive: true, force: true });
 }

@@ -88,3 +88,20 @@ test('firewall chain names are short and stable; sources follow the image codena
   const text = renderSources([{ uri: 'http://m/debian', suites: ['trixie', 'trixie-updates'], components: ['main'] }], 'trixie', 'bookworm');
   assert.match(text, /^Suites: bookworm bookworm-updates$/m);
 });
+
+test('a container whose LXC monitor listens is found from /proc/net/unix alone', async () => {
+  const { createServer } = await import('node:net');
+  const { hasLiveMonitor } = await import('../../src/providers/local/monitor.ts');
+  const lxcPath = `/tmp/fl-unit-${process.pid}/lxc`;
+  const server = createServer();
+  await new Promise<void>((done) => server.listen(`\0${lxcPath}/fl1-s-web-1/command`, done));
+  try {
+    assert.equal(hasLiveMonitor(lxcPath, 'fl1-s-web-1'), true);
+    assert.equal(hasLiveMonitor(`${lxcPath}/`, 'fl1-s-web-1'), true);
+    assert.equal(hasLiveMonitor(lxcPath, 'fl1-s-web'), false, 'a prefix of the name is another container');
+    assert.equal(hasLiveMonitor('/tmp/other/lxc', 'fl1-s-web-1'), false);
+  } finally {
+    await new Promise((done) => server.close(done));
+  }
+  assert.equal(hasLiveMonitor(lxcPath, 'fl1-s-web-1'), false, 'gone with its monitor');
+});

@@ -1,15 +1,22 @@
 // The node's own files, written into its overlay delta before first boot: host keys,
-// root's authorized_keys, identity files, and the cloud-init seed (or its off switch).
+// root's authorized_keys, identity files, the cloud-init seed (or its off switch), and
+// the apt settings that send it through the host's package cache (apt-proxy.ts) and the
+// package lists fetched for this run's nodes (lists.ts).
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { generateHostKeys } from './keys.ts';
+import { copyLists } from './lists.ts';
 
 export interface DeltaInput {
   delta: string;
   hostname: string;
   authorizedKeys: string[];
   userData?: string;
+  /** More files, by path in the node: [content, mode]. */
+  files?: Record<string, [string, number]>;
+  /** A folder of fresh package lists to start with (lists.ts), instead of none. */
+  lists?: string;
 }
 
 function put(delta: string, path: string, text: string, mode = 0o644): void {
@@ -35,4 +42,7 @@ export async function writeDelta(input: DeltaInput): Promise<void> {
     put(delta, 'var/lib/cloud/seed/nocloud/meta-data', `instance-id: ${hostname}\nlocal-hostname: ${hostname}\n`);
     put(delta, 'var/lib/cloud/seed/nocloud/user-data', input.userData, 0o600);
   }
+  for (const [path, [text, mode]] of Object.entries(input.files ?? {})) put(delta, path, text, mode);
+  // Lists removed under our feet (a long-lived process's old pick): the node fetches its own.
+  if (input.lists) copyLists(input.lists, delta);
 }

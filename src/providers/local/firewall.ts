@@ -5,8 +5,11 @@
 // TCP ports and TCP 22 from the host's bridge address (forklift's management path, always
 // open), and rejects every other TCP/UDP packet. Traffic from nodes outwards is accepted.
 // A node with ingress rules (ingress.ts) accepts what they allow too, and no other ICMP.
+// A service of the host for the nodes (the package cache) listens on the gateway address;
+// INPUT sends its port to the network's input chain, which takes the nodes and the host.
 import { createHash } from 'node:crypto';
 import { ingressLines, type IngressRule } from './ingress.ts';
+import type { Network } from './network.ts';
 import type { Site } from './site.ts';
 
 const HOOKS = ['FORWARD', 'OUTPUT'] as const;
@@ -83,4 +86,30 @@ async function removeJumpsTo(site: Site, from: string, target: string): Promise<
     if (words[0] !== '-A' || words.at(-1) !== target || words.at(-2) !== '-j') continue;
     await site.runner.run('iptables', ['-w', '-D', ...words.slice(1)], { allowFail: true });
   }
+}
+
+/** The network's input chain (`FORKLIFT-IN` for the default network). */
+export const inputChain = (net: Network) => `${net.mainChain}-IN`;
+
+/**
+ * Let the nodes reach TCP `port` on the gateway through the host's INPUT path (whatever
+ * its policy), from the bridge's subnet and from the host itself only: the input chain
+ * takes them and drops the rest; INPUT jumps to it for that port alone (jumps for other
+ * ports, left by an earlier setting, are removed).
+ */
+export async function ensureHostServicePort(site: Site, port: number): Promise<void> {
+  const chain = inputChain(site.net);
+  const { bridge, subnet, gateway } = site.net;
+  const rules = ['*filter', `:${chain} - [0:0]`, `-A ${chain} -i lo -j ACCEPT`, `-A ${chain} -i ${bridge} -s ${subnet} -j ACCEPT`, `-A ${chain} -j DROP`, 'COMMIT', ''].join('\n');
+  await site.runner.run('iptables-restore', ['-w', '--noflush'], { input: rules });
+  const jump = ['-d', `${gateway}/32`, '-p', 'tcp', '-m', 'tcp', '--dport', String(port), '-j', chain];
+  const listed = await site.runner.run('iptables', ['-w', '-S', 'INPUT'], { allowFail: true });
+  let found = false;
+  for (const line of listed.stdout.split('\n')) {
+    const words = line.trim().split(/\s+/);
+    if (words[0] !== '-A' || words.at(-1) !== chain || words.at(-2) !== '-j') continue;
+    if (words.slice(2).join(' ') === jump.join(' ')) found = true;
+    else await site.runner.run('iptables', ['-w', '-D', ...words.slice(1)], { allowFail: true });
+  }
+  if (!found) await ipt(site, '-I', 'INPUT', '1', ...jump);
 }

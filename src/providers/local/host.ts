@@ -1,12 +1,14 @@
 // Host preparation, idempotent and fast when already done: packages, sysctls, the
 // network's bridge, NAT for its subnet, its filter chain, and the firewall of every
-// running node that lost it (e.g. iptables flushed). All of it under the host lock, so
+// running node that lost it (e.g. iptables flushed), and the nodes' package cache
+// (package-cache.ts), found running or started. All of it under the host lock, so
 // concurrent processes prepare one after the other; the provider runs it once per process.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { applyFirewall, chainName, ensureMainChain, listFirewall } from './firewall.ts';
 import { INGRESS_TAG, parseIngress } from './ingress.ts';
 import { withLock } from './lock.ts';
 import { lxcState } from './node.ts';
+import { ensurePackageCache } from './package-cache.ts';
 import { ensureHostPackages } from './packages.ts';
 import type { Site } from './site.ts';
 import { parsePorts, PORTS_TAG, readAddress, readTags, taggedContainers } from './store.ts';
@@ -32,6 +34,7 @@ export async function prepareHost(site: Site): Promise<void> {
       await site.runner.run('iptables', ['-w', '-t', 'nat', '-A', 'POSTROUTING', ...nat]);
     await ensureMainChain(site);
     await restoreFirewalls(site);
+    await ensurePackageCache(site);
   });
 }
 

@@ -11,7 +11,10 @@ export { PORTS_TAG } from './store.ts';
 /** Ingress rules (a cloud's security group) for setIngress, and the tag that records them. */
 export { INGRESS_TAG, type IngressRule } from './ingress.ts';
 /** Host objects a node owns, by the names the provider gives them (for tests and clean-up by name). */
-export { chainName } from './firewall.ts';
+export { chainName, inputChain } from './firewall.ts';
+/** The nodes' package cache of a network (where it lives and listens), and its removal. */
+export { packageCacheFor, DEFAULT_PACKAGE_CACHE_PORT, type PackageCache } from './package-cache-paths.ts';
+export { removePackageCache } from './package-cache.ts';
 export { containerName, containerPrefix } from './naming.ts';
 export { SSH_KEY, DEFAULT_LXC_PATH, STATE_DIR } from './paths.ts';
 export { DEFAULT_BRIDGE, DEFAULT_SUBNET, network, type Network } from './network.ts';

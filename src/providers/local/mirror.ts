@@ -1,5 +1,6 @@
 // The host's Debian mirror and suites, read at run time (never hard-coded).
 import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { ProviderError } from '../../errors.ts';
 
 export interface AptSource {
@@ -9,14 +10,35 @@ export interface AptSource {
   signedBy?: string;
 }
 
-const DEB822 = '/etc/apt/sources.list.d/debian.sources';
-const LEGACY = '/etc/apt/sources.list';
+const DEB822 = 'etc/apt/sources.list.d/debian.sources';
+const LEGACY = 'etc/apt/sources.list';
 
 export function hostAptSources(): AptSource[] {
-  const sources = existsSync(DEB822) ? parseDeb822(readFileSync(DEB822, 'utf8')) : [];
-  if (sources.length === 0 && existsSync(LEGACY)) sources.push(...parseLegacy(readFileSync(LEGACY, 'utf8')));
-  if (sources.length === 0) throw new ProviderError('local', `no Debian mirror found in ${DEB822} or ${LEGACY}`);
+  const sources = aptSourcesIn('/');
+  if (sources.length === 0) throw new ProviderError('local', `no Debian mirror found in /${DEB822} or /${LEGACY}`);
   return sources;
+}
+
+/** The Debian sources of the system whose root is `root` (the host's, or an image's rootfs); none when it has none. */
+export function aptSourcesIn(root: string): AptSource[] {
+  const [deb822, legacy] = [join(root, DEB822), join(root, LEGACY)];
+  const sources = existsSync(deb822) ? parseDeb822(readFileSync(deb822, 'utf8')) : [];
+  if (sources.length === 0 && existsSync(legacy)) sources.push(...parseLegacy(readFileSync(legacy, 'utf8')));
+  return sources;
+}
+
+/** The plain-http origins (`http://host[:port]`) of `sources`: what an HTTP package cache can serve. */
+export function httpOrigins(sources: readonly AptSource[]): string[] {
+  const origins = new Set<string>();
+  for (const s of sources) {
+    try {
+      const url = new URL(s.uri);
+      if (url.protocol === 'http:') origins.add(url.origin);
+    } catch {
+      // not a URL apt could use either
+    }
+  }
+  return [...origins].sort();
 }
 
 /** The mirror that serves `codename` itself (not -security / -updates). */

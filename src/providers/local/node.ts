@@ -15,6 +15,7 @@ import { removeTree } from './fsutil.ts';
 import { readHostKey } from './keys.ts';
 import { withLock } from './lock.ts';
 import { renderLxcConfig, type LxcConfigInput } from './lxcconfig.ts';
+import { hasLiveMonitor } from './monitor.ts';
 import { DELTA_DIR, READY_FILE, TAGS_FILE } from './paths.ts';
 import type { Site } from './site.ts';
 import { containerDir, parsePorts, PORTS_TAG, readAddress, readTags, writeTags } from './store.ts';
@@ -77,8 +78,10 @@ export async function lxcState(site: Site, container: string): Promise<string> {
 }
 
 export async function nodeState(site: Site, container: string): Promise<NodeState> {
-  const state = await lxcState(site, container);
   const ready = existsSync(join(containerDir(site.lxcPath, container), READY_FILE));
+  // A ready node whose monitor runs is running (its destroy removes the ready mark first).
+  if (ready && hasLiveMonitor(site.lxcPath, container)) return 'running';
+  const state = await lxcState(site, container);
   if (state === 'RUNNING') return ready ? 'running' : 'pending';
   if (state === 'STOPPED') return ready ? 'stopped' : 'error';
   if (state === 'STARTING') return 'pending';

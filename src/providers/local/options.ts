@@ -20,6 +20,12 @@ export const optionsSchema = z
     hostPackages: z.enum(['missing', 'always']).optional(),
     /** Time limits of host commands, ms, by command name (lxc-start, iptables, debootstrap, apt-get...) or `default`. A command past its limit is killed and its node fails. */
     commandTimeoutsMs: z.record(z.string().min(1), z.number().int().positive()).optional(),
+    /**
+     * The nodes' package cache: forklift's own apt-cacher-ng on the bridge's address, so each
+     * package crosses the network once per host (default on, port 3143). `false`: nodes fetch
+     * from the mirror directly and apt-cacher-ng is neither installed nor started.
+     */
+    packageCache: z.union([z.boolean(), z.object({ port: z.number().int().min(1).max(65535).optional() }).strict()]).optional(),
     /** How long createNode waits for SSH to answer (ms, default 60000). */
     sshTimeoutMs: z.number().int().positive().optional(),
   })

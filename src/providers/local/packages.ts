@@ -1,10 +1,13 @@
 // Host packages the local provider needs, installed with apt-get when missing (or, with
 // hostPackages: 'always', every time the host is prepared). apt waits for its own lock:
 // another apt (unattended-upgrades on a fresh machine) makes forklift wait, not fail.
+// With the package cache on, apt-cacher-ng is one of them (acng-install.ts).
 import { existsSync } from 'node:fs';
 import { ProviderError } from '../../errors.ts';
 import { tail } from '../../text.ts';
+import { ACNG_PACKAGE, disableDebianService, withServiceKeptDown } from './acng-install.ts';
 import { aptLockHolder } from './aptlock.ts';
+import { ACNG } from './package-cache-paths.ts';
 import type { Site } from './site.ts';
 
 /** Debian package → a file it ships, to check presence without asking dpkg. */
@@ -23,11 +26,12 @@ const NEEDED: Record<string, string> = {
 const POLL_MS = 1_000;
 
 export async function ensureHostPackages(site: Site): Promise<void> {
-  const missing = Object.entries(NEEDED)
+  const needed: Record<string, string> = site.packageCache ? { ...NEEDED, [ACNG_PACKAGE]: ACNG } : NEEDED;
+  const missing = Object.entries(needed)
     .filter(([, file]) => !existsSync(file))
     .map(([pkg]) => pkg);
   if (missing.length === 0 && site.hostPackages !== 'always') return;
-  const packages = missing.length ? missing : Object.keys(NEEDED);
+  const packages = missing.length ? missing : Object.keys(needed);
   site.log(
     missing.length
       ? `local: installing host packages ${missing.join(' ')} (apt-get, once)`
@@ -36,7 +40,11 @@ export async function ensureHostPackages(site: Site): Promise<void> {
   const deadline = Date.now() + site.runner.limit('apt-get');
   await apt(site, ['update'], deadline);
   // --no-upgrade: forklift installs what is missing and never upgrades the host's packages.
-  await apt(site, ['install', '-y', '--no-install-recommends', '--no-upgrade', ...packages], deadline);
+  const install = () => apt(site, ['install', '-y', '--no-install-recommends', '--no-upgrade', ...packages], deadline);
+  if (missing.includes(ACNG_PACKAGE)) {
+    await withServiceKeptDown(install);
+    await disableDebianService(site);
+  } else await install();
   site.log('local: host packages ready');
 }
 

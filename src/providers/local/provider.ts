@@ -10,17 +10,21 @@ import { renderUserData } from '../shared/userdata.ts';
 import { waitForSsh } from '../shared/ssh-wait.ts';
 import { TAG, type CreateNodeRequest, type NodeInfo, type Provider, type ProviderContext, type Tags } from '../types.ts';
 import { addressCapacity } from './address.ts';
+import { aptProxyFiles } from './apt-proxy.ts';
 import { writeDelta } from './delta.ts';
 import { applyFirewall } from './firewall.ts';
 import { ensureImage, resolveImage } from './image.ts';
 import { checkIngress, encodeIngress, INGRESS_TAG, parseIngress, type IngressRule } from './ingress.ts';
 import { ensureClientKey } from './keys.ts';
+import { freshLists } from './lists.ts';
 import { withLock } from './lock.ts';
+import { aptSourcesIn, httpOrigins } from './mirror.ts';
 import { containerName } from './naming.ts';
 import { defineNode, deltaDir, destroyContainer, markReady, NAME_TAG, readNode, startNode } from './node.ts';
 import { isRunning, setLimits, stopContainer, writeAuthorizedKeys } from './power.ts';
 import type { LocalProviderOptions } from './options.ts';
 import { requireRoot } from './preflight.ts';
+import { reviveIfStopped } from './package-cache.ts';
 import { ready } from './ready.ts';
 import { siteFor } from './site.ts';
 import { stackLock } from './stacklock.ts';
@@ -144,6 +148,8 @@ export function createProvider(opts: LocalProviderOptions = {}, context: Provide
       requireRoot();
       const { privateKey } = await clientKey();
       const mine = taggedContainers(lxcPath).filter((c) => readTags(lxcPath, c)?.[TAG.stack] === stack);
+      // Their next apt run may use it (a lift prepares no host).
+      if (mine.length) await reviveIfStopped(site);
       const nodes = await Promise.all(mine.map((c) => readNode(site, c, privateKey)));
       return nodes.filter((n): n is NodeInfo => !!n).sort((a, b) => a.name.localeCompare(b.name));
     },
@@ -179,16 +185,17 @@ export function createProvider(opts: LocalProviderOptions = {}, context: Provide
         [TAG.image]: image.id,
         [PORTS_TAG]: ports.join(','),
       };
-      const address = await defineNode(site, container, tags, {
-        hostname: container,
-        rootfs,
-        hardware: req.nodeSpec.hardware,
-      });
+      const [address, lists] = await Promise.all([
+        defineNode(site, container, tags, { hostname: container, rootfs, hardware: req.nodeSpec.hardware }),
+        site.packageCache ? freshLists(site, image, rootfs) : undefined,
+      ]);
       await writeDelta({
         delta: deltaDir(lxcPath, container),
         hostname: container,
         authorizedKeys: [key.publicKey, ...(req.authorizedKeys ?? [])],
         userData,
+        files: site.packageCache ? aptProxyFiles(site.packageCache, httpOrigins(aptSourcesIn(rootfs))) : {},
+        ...(lists ? { lists } : {}),
       });
       try {
         if (req.start !== false) {

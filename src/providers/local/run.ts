@@ -21,6 +21,8 @@ export interface RunOptions {
   timeoutMs?: number;
   /** Each stderr chunk as it arrives (apt's lock messages). */
   onStderr?: (text: string) => void;
+  /** More environment variables for this command. */
+  env?: Record<string, string>;
 }
 
 export type Run = (cmd: string, args: string[], opts?: RunOptions) => Promise<RunResult>;
@@ -94,7 +96,7 @@ function runCommand(cmd: string, args: string[], opts: RunOptions, timeoutMs: nu
     if (opts.signal?.aborted) return reject(new CancelledError());
     const child = spawn(cmd, args, {
       stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-      env: { ...process.env, PATH: searchPath(), LC_ALL: 'C', DEBIAN_FRONTEND: 'noninteractive' },
+      env: { ...process.env, PATH: searchPath(), LC_ALL: 'C', DEBIAN_FRONTEND: 'noninteractive', ...opts.env },
       // Its own process group, so that expiry kills what it started too (debootstrap, dpkg, sleep in a hung script).
       detached: true,
     });

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { ProviderLog } from '../types.ts';
 import { network, type Network } from './network.ts';
 import type { LocalProviderOptions } from './options.ts';
+import { packageCacheFor, type PackageCache } from './package-cache-paths.ts';
 import { STATE_DIR } from './paths.ts';
 import { createRunner, type Runner } from './run.ts';
 
@@ -25,12 +26,15 @@ export interface Site {
   log: ProviderLog;
   /** 'always': run the host package step (apt-get) even when every package is present. */
   hostPackages: 'missing' | 'always';
+  /** The nodes' package cache on this network; undefined when turned off. */
+  packageCache: PackageCache | undefined;
 }
 
 export function siteFor(opts: LocalProviderOptions, log: ProviderLog): Site {
   const stateDir = opts.stateDir ?? STATE_DIR;
   const ownLxcPath = join(stateDir, 'lxc');
   const lxcPath = opts.lxcPath ?? ownLxcPath;
+  const net = network(opts.bridge, opts.subnet);
   return {
     stateDir,
     lxcPath,
@@ -38,14 +42,15 @@ export function siteFor(opts: LocalProviderOptions, log: ProviderLog): Site {
     hostLock: join(stateDir, 'host.lock'),
     locksDir: join(stateDir, 'locks'),
     sshKey: join(stateDir, 'ssh', 'id_ed25519'),
-    net: network(opts.bridge, opts.subnet),
+    net,
     runner: createRunner(opts.commandTimeoutsMs),
     log,
     hostPackages: opts.hostPackages ?? 'missing',
+    packageCache: packageCacheFor(stateDir, net, opts.packageCache),
   };
 }
 
 /** Sites that prepare the same host objects (and so prepare once per process, together). */
 export function preparationKey(site: Site): string {
-  return JSON.stringify([site.net.bridge, site.net.subnet, site.stateDir, site.lxcPath, site.hostPackages]);
+  return JSON.stringify([site.net.bridge, site.net.subnet, site.stateDir, site.lxcPath, site.hostPackages, site.packageCache?.port ?? false]);
 }
