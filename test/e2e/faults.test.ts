@@ -70,6 +70,8 @@ export default defineConfig({
     assert.equal(stop.status, 0, stop.stderr);
     const full = ssh(node.full, 'mkdir -p /srv/full && mount -t tmpfs -o size=64k tmpfs /srv/full && fallocate -l 64k /srv/full/fill && mount -t tmpfs -o size=16k tmpfs /tmp && fallocate -l 16k /tmp/fill');
     assert.equal(full.code, 0, full.stderr);
+    // New local nodes start with package lists (the host's copy), so packages would not run apt-get update: drop them.
+    assert.equal(ssh(node.aptwait, 'rm -f /var/lib/apt/lists/*_Packages').code, 0);
     assert.equal(ssh(node.aptwait, holdLock('/var/lib/apt/lists/lock')).code, 0);
     assert.equal(ssh(node.aptstuck, holdLock('/var/lib/dpkg/lock-frontend')).code, 0);
   });

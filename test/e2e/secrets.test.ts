@@ -80,7 +80,7 @@ describe('secrets on a real node', { concurrency: false, timeout: 10 * 60_000 },
 
   it('after a timeout nothing of the run is left in /tmp, and no script file ever was', async () => {
     ssh(address, 'rm -f /root/slow-started /root/slow-late');
-    const child = spawn(process.execPath, [BIN, 'lift', '-q', '--phase', 'slow', '--timeout', '5'], { cwd: dir, stdio: 'ignore' });
+    const child = spawn(process.execPath, [BIN, 'lift', '-q', '--phase', 'slow', '--timeout', '15'], { cwd: dir, stdio: 'ignore' });
     const exited = new Promise<number | null>((done) => child.on('exit', done));
     await waitFor('the slow action to start', () => (ssh(address, 'test -e /root/slow-started').code === 0 ? true : undefined));
     // While it runs: one private capture folder, no file holding the script.
