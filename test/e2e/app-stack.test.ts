@@ -2,7 +2,8 @@
 // PostgreSQL on a db node with a generated password published through settings, a Python
 // app checked out from a git repository this test serves on the bridge (dumb HTTP, see
 // served.ts), run by systemd as its own user, haproxy in front. A request to the lb
-// returns the rows the app read from the database; a new commit and a lift roll it out;
+// returns the rows the app read from the database; a new commit and a lift roll it out
+// (and APP_REF, a commit, rolls it back);
 // a no-op lift is one round trip per node and changes nothing; the password is in no output.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -24,7 +25,7 @@ const ROWS = 'forklift\npallet\npostgresql\n';
 
 const served = await serveFolder();
 const repo = buildGitRepo(served, 'app');
-repo.commit('app.py', APP, 'app 1');
+const first = repo.commit('app.py', APP, 'app 1');
 // The example's own stack file, under a name of this test's, pointed at the served repository.
 const { stack, dir, cli } = testStack('tapp', (name) => `import stack from '${EXAMPLE}/forklift.config.ts';
 export default { ...stack, stack: '${name}' };
@@ -134,6 +135,14 @@ describe('the app stack on local nodes', { concurrency: false, timeout: 20 * 60_
     await servedVersion('2');
     const again = await json(['lift', '--json', '-q']);
     assert.equal(again.changed, 0, describeRun(again));
+  });
+
+  test('APP_REF pins the app to a commit: a lift rolls it back to version 1', async () => {
+    const pinned = await cli(['lift', '--json', '-q'], { ...env, APP_REF: first });
+    outputs.push(pinned.stdout, pinned.stderr);
+    assert.equal(pinned.code, 0, pinned.stderr);
+    await servedVersion('1');
+    for (const app of apps) assert.equal(ssh(app, 'runuser -u app -- git -C /srv/app rev-parse HEAD').stdout, `${first}\n`);
   });
 
   test('the generated password is in no output: converge and lift -v, --json, check, nodes, a failure', async () => {
