@@ -40,8 +40,8 @@ export const serviceAction = defineAction<ServiceArgs>({
 
 /**
  * Reload, and return only once the new configuration serves: `systemctl reload` returns
- * while the old worker processes still answer, so wait (up to 10 s) for the main
- * process's old children to exit. A stopped service is started instead.
+ * while the old worker processes still answer, so wait (up to 10 s in all, not per
+ * process) for the main process's old children to exit. A stopped service is started instead.
  */
 function reload(name: string) {
   return lines(
@@ -49,7 +49,7 @@ function reload(name: string) {
     sh`fl_main=$(systemctl show --property MainPID --value ${name})`,
     raw('fl_old=$( [ "${fl_main:-0}" -gt 0 ] && pgrep -P "$fl_main" || true)'),
     sh`systemctl reload ${name}`,
-    raw('for p in $fl_old; do i=0; while kill -0 "$p" 2>/dev/null && [ "$i" -lt 100 ]; do sleep 0.1; i=$((i+1)); done; done'),
+    raw('i=0; for p in $fl_old; do while kill -0 "$p" 2>/dev/null && [ "$i" -lt 100 ]; do sleep 0.1; i=$((i+1)); done; done'),
   );
 }
 
