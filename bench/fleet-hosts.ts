@@ -13,7 +13,8 @@
 // Needs root and /usr/sbin/sshd (Debian's openssh-server; the service itself need not run:
 // `touch /etc/ssh/sshd_not_to_be_run` before installing keeps it stopped).
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 export const FLEET_ROOT = resolve(import.meta.dirname, '..', '.tmp', 'fleet');
@@ -162,7 +163,7 @@ export function describeFleet(id: string, n: number, block: number): Fleet {
 }
 
 /** Make n hosts; on any failure everything made so far is removed and the error thrown. */
-export async function makeFleet(n: number, opts: { id?: string; log?: (m: string) => void } = {}): Promise<Fleet> {
+export async function makeFleet(n: number, opts: { id?: string; log?: (m: string) => void; loginRc?: boolean } = {}): Promise<Fleet> {
   if (n < 1 || n > 512) throw new Error('a fleet has 1..512 hosts');
   if (!existsSync(SSHD)) throw new Error(`${SSHD} is missing: touch /etc/ssh/sshd_not_to_be_run && apt-get install -y --no-install-recommends openssh-server`);
   const id = opts.id ?? (process.pid % 46656).toString(36).padStart(3, '0') + Math.floor(Math.random() * 36).toString(36);
@@ -176,6 +177,17 @@ export async function makeFleet(n: number, opts: { id?: string; log?: (m: string
     const authorized = join(fleet.dir, 'authorized_keys');
     writeFileSync(authorized, readFileSync(`${fleet.key}.pub`));
     for (const h of fleet.hosts) mkdirSync(h.root, { recursive: true }), mkdirSync(h.stateDir, { recursive: true });
+    // sshd runs every command through root's login shell, and Debian's bash reads ~/.bashrc
+    // when sshd starts it: this machine's (pyenv init, ~130 ms) would be most of each exec's
+    // cost. Unless loginRc, each sshd runs in a mount namespace of its own where that one
+    // file reads empty (the rest of the filesystem is shared as it is).
+    const rc = join(homedir(), '.bashrc');
+    const masked = !opts.loginRc && existsSync(rc);
+    if (masked) writeFileSync(join(fleet.dir, 'empty.bashrc'), '');
+    const start = (h: FleetHost) => {
+      const sshd = `${SSHD} -f ${q(join(h.dir, 'sshd_config'))} -E ${q(h.log)}`;
+      return masked ? `unshare -m --propagation private sh -c ${q(`mount --bind ${q(join(fleet.dir, 'empty.bashrc'))} ${q(rc)} && exec ${sshd}`)}` : sshd;
+    };
     // Links first, in one `ip -batch` (the namespace side per host below).
     const batch = fleet.hosts.flatMap((h) => [`netns add ${h.ns}`, `link add ${h.veth} type veth peer name eth0 netns ${h.ns}`, `addr add ${h.gateway}/30 dev ${h.veth}`, `link set ${h.veth} up`]);
     writeFileSync(join(fleet.dir, 'links.batch'), `${batch.join('\n')}\n`);
@@ -185,7 +197,7 @@ export async function makeFleet(n: number, opts: { id?: string; log?: (m: string
       h.hostKey = readFileSync(join(h.dir, 'host_ed25519.pub'), 'utf8').trim().split(' ').slice(0, 2).join(' ');
       writeFileSync(join(h.dir, 'sshd_config'), sshdConfig(h, authorized));
       await mustSh(
-        `ip -n ${h.ns} addr add ${h.address}/30 dev eth0 && ip -n ${h.ns} link set eth0 up && ip -n ${h.ns} link set lo up && ip netns exec ${h.ns} ${SSHD} -f ${q(join(h.dir, 'sshd_config'))} -E ${q(h.log)}`,
+        `ip -n ${h.ns} addr add ${h.address}/30 dev eth0 && ip -n ${h.ns} link set eth0 up && ip -n ${h.ns} link set lo up && ip netns exec ${h.ns} ${start(h)}`,
         `${h.name}: address and sshd`,
       );
     });
@@ -222,10 +234,11 @@ export async function removeFleet(id: string): Promise<void> {
   // Namespaces by exact name only: those of this fleet that exist.
   const present = new Set((await sh('ip netns list')).out.split('\n').map((l) => l.split(' ')[0]!));
   const ours = fleet.hosts.filter((h) => present.has(h.ns));
-  await eachLimited(ours, 16, async (h) => {
-    // sshd and any session still running inside this host's namespace.
-    await sh(`for p in $(ip netns pids ${h.ns}); do kill -TERM "$p"; done; sleep 0.2; for p in $(ip netns pids ${h.ns}); do kill -KILL "$p"; done; true`);
-  });
+  // sshd and any session still running inside these namespaces: one pass over /proc
+  // (`ip netns pids` scans it once per namespace).
+  killInside(ours.map((h) => h.ns), 'SIGTERM');
+  await new Promise((r) => setTimeout(r, 300));
+  killInside(ours.map((h) => h.ns), 'SIGKILL');
   if (ours.length) {
     writeFileSync(join(FLEET_ROOT, `${id}.del.batch`), `${ours.map((h) => `netns del ${h.ns}`).join('\n')}\n`);
     await sh(`ip -force -batch ${q(join(FLEET_ROOT, `${id}.del.batch`))}`);
@@ -238,6 +251,28 @@ export async function removeFleet(id: string): Promise<void> {
   releaseBlock(id);
 }
 
+/** Signal every process whose network namespace is one of `names` (ours, by exact name). */
+function killInside(names: string[], signal: NodeJS.Signals): void {
+  const inodes = new Set<number>();
+  for (const ns of names) {
+    try {
+      inodes.add(statSync(`/run/netns/${ns}`).ino);
+    } catch {
+      /* gone */
+    }
+  }
+  if (!inodes.size) return;
+  for (const d of readdirSync('/proc')) {
+    if (d.charCodeAt(0) > 57 || Number(d) === process.pid) continue;
+    try {
+      const m = /^net:\[(\d+)\]$/.exec(readlinkSync(`/proc/${d}/ns/net`));
+      if (m && inodes.has(Number(m[1]))) process.kill(Number(d), signal);
+    } catch {
+      /* gone, or not ours to read */
+    }
+  }
+}
+
 // ---------- counting on the hosts' side ----------
 
 /** Bytes of each host's sshd log so far: pass to `countSince` after a run. */
@@ -248,6 +283,29 @@ export function logMarks(fleet: Fleet): number[] {
 export interface HostCounts {
   connections: number;
   execs: number;
+}
+
+const TICK_MS = 10; // USER_HZ 100
+
+/** CPU ms of a process and the children it reaped (utime stime cutime cstime). */
+export function cpuMs(pid: number): number {
+  const stat = readText(`/proc/${pid}/stat`);
+  if (!stat) return 0;
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) * TICK_MS;
+}
+
+/**
+ * CPU ms the hosts' sshd listeners and everything they forked (connections, sessions,
+ * shells: all reaped in turn) have used so far, summed: take it before and after a run.
+ */
+export function hostsCpuMs(hosts: FleetHost[]): number {
+  let sum = 0;
+  for (const h of hosts) {
+    const pid = Number(readText(h.pidFile)?.trim());
+    if (pid) sum += cpuMs(pid);
+  }
+  return sum;
 }
 
 /**

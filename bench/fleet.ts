@@ -12,6 +12,7 @@
 //       [--variant LABEL --variant-env K=V ... --variant-arg ARG ...]
 //                                         one more no-op column: forklift with that env/args,
 //                                         run once untimed first (e.g. kept sessions)
+//       [--login-rc]                      keep root's ~/.bashrc on the hosts (masked by default, see fleet-hosts.ts)
 //   npx tsx bench/fleet.ts --make N       make N hosts, print the fleet (JSON), keep them until Ctrl-C
 //   npx tsx bench/fleet.ts --remove ID    remove a fleet a killed bench left (.tmp/fleet/ID)
 //
@@ -20,7 +21,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { countSince, FLEET_ROOT, logMarks, makeFleet, removeFleet, type Fleet, type FleetHost } from './fleet-hosts.ts';
+import { countSince, cpuMs, FLEET_ROOT, hostsCpuMs, logMarks, makeFleet, removeFleet, type Fleet, type FleetHost } from './fleet-hosts.ts';
 import { ansibleProject, floorCheck, forkliftStack } from './fleet-plan.ts';
 import { measured, measuredAll, type Measured } from './proc-tree.ts';
 
@@ -40,6 +41,7 @@ const { values: args, positionals } = parseArgs({
     'variant-env': { type: 'string', multiple: true, default: [] },
     'variant-arg': { type: 'string', multiple: true, default: [] },
     make: { type: 'string' },
+    'login-rc': { type: 'boolean', default: false },
     remove: { type: 'string' },
     out: { type: 'string', default: join(ROOT, '.tmp', 'fleet-out') },
   },
@@ -56,9 +58,10 @@ if (args.remove) {
   process.exit(0);
 }
 if (args.make) {
-  fleet = await makeFleet(Number(args.make), { log });
+  fleet = await makeFleet(Number(args.make), { log, loginRc: args['login-rc'] });
   console.log(JSON.stringify(fleet, null, 1));
   log(`fleet ${fleet.id} kept until Ctrl-C (or: npx tsx bench/fleet.ts --remove ${fleet.id})`);
+  setInterval(() => undefined, 60_000); // kept alive until a signal
   await new Promise(() => undefined);
 }
 
@@ -75,6 +78,10 @@ interface Sample {
   conns: number[];
   execs: number[];
   load: number;
+  /** CPU ms of the controller's processes for this run (reaped children of this bench). */
+  ctlCpu: number;
+  /** CPU ms on the hosts' side (sshd and all it forked), summed over hosts. */
+  hostCpu: number;
   lines?: number;
 }
 const samples = new Map<string, Sample[]>();
@@ -87,11 +94,21 @@ function record(key: string, s: Sample): void {
 async function counted<T extends { ms: number; peakMiB: number }>(hosts: FleetHost[], fn: () => Promise<T>): Promise<{ r: T; s: Sample }> {
   const marks = logMarks(fleet!);
   const load = loadavg()[0]!;
+  const ctl0 = cpuMs(process.pid) - ownCpuMs();
+  const host0 = hostsCpuMs(hosts);
   const r = await fn();
   await new Promise((ok) => setTimeout(ok, 300)); // sshd writes its last lines as sessions close
   const counts = countSince(fleet!, marks).slice(0, hosts.length);
-  return { r, s: { ms: r.ms, peakMiB: r.peakMiB, conns: counts.map((c) => c.connections), execs: counts.map((c) => c.execs), load } };
+  const ctlCpu = cpuMs(process.pid) - ownCpuMs() - ctl0;
+  const hostCpu = hostsCpuMs(hosts) - host0;
+  return { r, s: { ms: r.ms, peakMiB: r.peakMiB, conns: counts.map((c) => c.connections), execs: counts.map((c) => c.execs), load, ctlCpu, hostCpu } };
 }
+
+/** This process's own CPU ms (not its children's). */
+const ownCpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
 
 function forklift(dir: string, argv: string[], env: Record<string, string> = {}): Promise<Measured> {
   return measured('node', [BIN, ...argv, ...CONCURRENCY], { cwd: dir, env: { ...process.env, ...env, NO_COLOR: '1' } });
@@ -191,7 +208,7 @@ function perHost(xs: number[]): string {
 }
 
 function table(): string {
-  const rows = ['| hosts | measurement | runs | wall s median (min–max) | × floor | peak RSS MiB | conns/host/run | execs/host/run | load 1m | stderr lines |', '|---|---|---|---|---|---|---|---|---|---|'];
+  const rows = ['| hosts | measurement | runs | wall s median (min–max) | × floor | peak RSS MiB | conns/host/run | execs/host/run | controller CPU s | host-side CPU s | load 1m | stderr lines |', '|---|---|---|---|---|---|---|---|---|---|---|---|'];
   for (const [key, ss] of samples) {
     const [n, label] = key.split('|') as [string, string];
     const floorSamples = samples.get(floorOf.get(Number(n)) ?? '');
@@ -199,7 +216,7 @@ function table(): string {
     const ratio = floorSamples && !label.startsWith('floor') && !label.includes('first run') ? (median(ms) / median(floorSamples.map((s) => s.ms))).toFixed(2) : '';
     const range = ss.length > 1 ? ` (${sec(Math.min(...ms))}–${sec(Math.max(...ms))})` : '';
     const lines = ss.every((s) => s.lines !== undefined) ? String(median(ss.map((s) => s.lines!))) : '';
-    rows.push(`| ${n} | ${label} | ${ss.length} | ${sec(median(ms))}${range} | ${ratio} | ${Math.max(...ss.map((s) => s.peakMiB)).toFixed(0)} | ${perHost(ss.flatMap((s) => s.conns))} | ${perHost(ss.flatMap((s) => s.execs))} | ${median(ss.map((s) => s.load)).toFixed(1)} | ${lines} |`);
+    rows.push(`| ${n} | ${label} | ${ss.length} | ${sec(median(ms))}${range} | ${ratio} | ${Math.max(...ss.map((s) => s.peakMiB)).toFixed(0)} | ${perHost(ss.flatMap((s) => s.conns))} | ${perHost(ss.flatMap((s) => s.execs))} | ${sec(median(ss.map((s) => s.ctlCpu)))} | ${sec(median(ss.map((s) => s.hostCpu)))} | ${median(ss.map((s) => s.load)).toFixed(1)} | ${lines} |`);
   }
   return rows.join('\n');
 }
@@ -211,7 +228,7 @@ try {
   const max = Math.max(...SIZES);
   log(`making ${max} hosts`);
   const t0 = performance.now();
-  fleet = await makeFleet(max, { log });
+  fleet = await makeFleet(max, { log, loginRc: args['login-rc'] });
   log(`made in ${sec(performance.now() - t0)} s (under ${join(FLEET_ROOT, fleet.id)})`);
   for (const n of SIZES) await size(n);
 } catch (e) {
