@@ -38,6 +38,7 @@ export async function startDaemon(paths: SessionsPaths, idleMs: number): Promise
   try {
     const child = spawn(process.execPath, [bin(), 'sessions', 'serve', '--idle', `${Math.max(1, Math.round(idleMs / 1000))}s`], {
       detached: true,
+      cwd: '/',
       stdio: ['ignore', log, log],
       env: { ...process.env, FORKLIFT_SESSIONS_DIR: paths.dir },
     });
