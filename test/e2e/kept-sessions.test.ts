@@ -1,9 +1,9 @@
 // Kept sessions on real local nodes: the CLI's SSH connections are held by a per-user daemon
 // (started on demand, its socket 0600 in a 0700 folder), so a second run logs in to no node
 // again (counted by the nodes' sshd, not by forklift); a node whose host key changed is
-// refused by name with both fingerprints through the daemon; Ctrl-C and --timeout still
-// stop the script on the node; with FORKLIFT_SESSIONS=off nothing is kept; an idle daemon
-// exits by itself. The daemon of this file lives in a folder of its own and is stopped by
+// refused by name with both fingerprints through the daemon; Ctrl-C, --timeout and a CLI
+// killed mid-run still stop the script on the node; a file from the repo streams through
+// it byte-exact; with FORKLIFT_SESSIONS=off nothing is kept; an idle daemon exits by itself. The daemon of this file lives in a folder of its own and is stopped by
 // its pid when the file ends.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -150,6 +150,16 @@ export default defineConfig({
     for (const n of nodes) await waitFor(`the script to leave ${n.name}`, () => (running(n) ? undefined : true));
     for (const n of nodes) assert.notEqual(ssh(n, 'test -e /root/late').code, 0);
     assert.equal(daemonPid(), pid, 'the daemon outlives the CLI');
+  });
+
+  it('a CLI killed mid-run (kill -9) has its script stopped on the node by the daemon', async () => {
+    const child = spawn(process.execPath, [BIN, 'lift', '-q', '--phase', 'slow'], { cwd: dir, env: { ...process.env, ...env() }, stdio: 'ignore' });
+    const closed = new Promise((done) => child.on('close', done));
+    await waitFor('the slow script to run on every node', () => (nodes.every(running) ? true : undefined), 60_000);
+    child.kill('SIGKILL');
+    await closed;
+    for (const n of nodes) await waitFor(`the script to leave ${n.name}`, () => (running(n) ? undefined : true));
+    for (const n of nodes) assert.notEqual(ssh(n, 'test -e /root/late').code, 0);
   });
 
   it('--timeout stops the script on the node and fails the node by name', async () => {
