@@ -1,4 +1,5 @@
 import { Command, InvalidArgumentError } from 'commander';
+import { ForkliftError } from '../../errors.ts';
 import { daemonStatus, parseDuration, serve, sessionsSettings, stopDaemon, type DaemonStatus } from '../../transport/kept/index.ts';
 import { printJson } from '../output.ts';
 
@@ -35,7 +36,11 @@ export function sessionsCommand(): Command {
     .action(async (flags: { idle?: number }) => {
       const settings = sessionsSettings();
       const log = (line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`);
-      await serve({ paths: settings.paths, idleMs: flags.idle ?? settings.idleMs, log });
+      try {
+        await serve({ paths: settings.paths, idleMs: flags.idle ?? settings.idleMs, log });
+      } catch (error) {
+        throw new ForkliftError(`kept sessions: ${(error as Error).message}`, 'SESSIONS');
+      }
       process.exit(0);
     });
   return new Command('sessions')

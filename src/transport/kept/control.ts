@@ -1,4 +1,5 @@
 // `forklift sessions`: ask a running daemon for its status, or to stop. Neither starts one.
+import { ForkliftError } from '../../errors.ts';
 import { dial } from './start.ts';
 import type { SessionsPaths } from './paths.ts';
 import { encode, FRAME, FrameReader, json, type DaemonStatus } from './protocol.ts';
@@ -10,7 +11,7 @@ async function ask<T>(paths: SessionsPaths, type: number): Promise<T | undefined
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ECONNREFUSED') return undefined;
-    throw error;
+    throw new ForkliftError(`kept sessions: ${(error as Error).message}`, 'SESSIONS');
   }
   const reader = new FrameReader();
   return new Promise<T | undefined>((resolve, reject) => {

@@ -144,7 +144,6 @@ export async function serve(options: DaemonOptions): Promise<void> {
             (got) => {
               if (closed) return pool.release(got.kept);
               kept = got.kept;
-              log(`${req.name}: ${got.reused ? 'reused' : 'new'}`);
               send(FRAME.opened, f.id, { hostKey: got.kept.conn.hostKey, jumpHostKeys: got.kept.conn.jumpHostKeys, reused: got.reused });
             },
             (error: unknown) => send(FRAME.error, f.id, toWire(error)),

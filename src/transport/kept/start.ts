@@ -3,10 +3,20 @@
 // sessions serve`, detached in a session of its own with its own log file, so Ctrl-C on
 // the CLI's terminal does not reach it and it outlives the CLI.
 import { spawn } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, openSync, statSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { checkPrivateDir, checkSocket, ensurePrivateDir, type SessionsPaths } from './paths.ts';
+
+const LOG_MAX = 1 << 20;
+
+function size(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}
 
 /** How long a starting daemon may take to answer. */
 const START_MS = 5000;
@@ -34,7 +44,8 @@ const bin = () => fileURLToPath(new URL('../../../bin/forklift.js', import.meta.
 /** Start the daemon (detached; its output to its log) and wait until its socket answers. */
 export async function startDaemon(paths: SessionsPaths, idleMs: number): Promise<void> {
   ensurePrivateDir(paths.dir);
-  const log = openSync(paths.log, 'a', 0o600);
+  // The log starts over once it passes 1 MiB (it holds a line per connection made or closed).
+  const log = openSync(paths.log, size(paths.log) > LOG_MAX ? 'w' : 'a', 0o600);
   try {
     const child = spawn(process.execPath, [bin(), 'sessions', 'serve', '--idle', `${Math.max(1, Math.round(idleMs / 1000))}s`], {
       detached: true,
