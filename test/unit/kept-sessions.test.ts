@@ -5,15 +5,16 @@
 // test/e2e/kept-sessions.test.ts.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { CancelledError, ForkliftError, TransportError } from '../../src/errors.ts';
 import { ConnectionLostError, DisconnectedError } from '../../src/transport/errors.ts';
-import { keptTransport, parseDuration, sessionsPaths, sessionsSettings } from '../../src/transport/kept/index.ts';
+import { daemonStatus, keptTransport, parseDuration, serve, sessionsPaths, sessionsSettings, stopDaemon } from '../../src/transport/kept/index.ts';
 import { keptKey, pinsMatch, Pool } from '../../src/transport/kept/pool.ts';
-import { encode, FRAME, FrameReader, fromWire, json, toWire } from '../../src/transport/kept/protocol.ts';
+import { encode, FRAME, FrameReader, fromWire, json, PROTOCOL, toWire } from '../../src/transport/kept/protocol.ts';
 import type { SshConnection } from '../../src/transport/ssh.ts';
 import type { SshEndpoint } from '../../src/transport/types.ts';
 
@@ -143,5 +144,31 @@ describe('kept sessions: settings and fall-back', () => {
     for (let i = 0; i < 2; i++) await assert.rejects(transport.connect(target, { timeoutMs: 300 }), (e: unknown) => e instanceof TransportError && e.details.node === 'web-1');
     assert.equal(reasons.length, 1);
     assert.match(reasons[0]!, /may be entered by other users \(mode 755\); it must be 0700/);
+  });
+});
+
+describe('kept sessions: the daemon, in this process', () => {
+  test('its socket is 0600 in a 0700 folder; it answers status, refuses another protocol, and stops when asked', async () => {
+    const paths = sessionsPaths({ FORKLIFT_SESSIONS_DIR: join(dir, 'daemon') });
+    const served = serve({ paths, idleMs: 60_000 });
+    let status;
+    for (let i = 0; i < 100 && !(status = await daemonStatus(paths).catch(() => undefined)); i++) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(status?.pid, process.pid);
+    assert.equal(status?.protocol, PROTOCOL);
+    assert.deepEqual(status?.connections, []);
+    assert.equal(statSync(paths.dir).mode & 0o777, 0o700);
+    assert.equal(statSync(paths.socket).mode & 0o777, 0o600);
+    const reply = await new Promise<number>((resolve) => {
+      const s = connect(paths.socket, () => s.write(encode(FRAME.open, 0, { protocol: PROTOCOL + 1, name: 'x', ssh: { host: '127.0.0.1', port: 1, user: 'root' }, timeoutMs: 100 })));
+      const reader = new FrameReader();
+      s.on('data', (d: Buffer) => {
+        for (const f of reader.push(d)) (s.destroy(), resolve(f.type));
+      });
+    });
+    assert.equal(reply, FRAME.mismatch);
+    assert.equal(await stopDaemon(paths), true);
+    await served;
+    assert.equal(await daemonStatus(paths), undefined);
+    assert.equal(await stopDaemon(paths), false);
   });
 });

@@ -14,7 +14,7 @@ import { Feeder, type Sink } from '../feed.ts';
 import { sshTransport } from '../ssh.ts';
 import type { ConnectOptions, ConnectTarget, Connection, RunOptions, RunOutput, Transport } from '../types.ts';
 import type { SessionsPaths } from './paths.ts';
-import { encode, FRAME, FrameReader, fromWire, json, type Frame, type Opened, type RunRequest, type WireError } from './protocol.ts';
+import { encode, FRAME, FrameReader, fromWire, json, PROTOCOL, type Frame, type OpenRequest, type Opened, type RunRequest, type WireError } from './protocol.ts';
 import { reach, dial } from './start.ts';
 
 export interface KeptOptions {
@@ -30,6 +30,7 @@ const WINDOW = 1 << 20;
 
 export function keptTransport(options: KeptOptions): Transport {
   let ready: Promise<boolean> | undefined;
+  let mismatchTold = false;
   const fallBack = (reason: string) => {
     options.onFallback?.(reason);
     return false;
@@ -47,6 +48,10 @@ export function keptTransport(options: KeptOptions): Transport {
         return sshTransport.connect(target, connectOptions);
       }
       return KeptConnection.open(socket, target, connectOptions).catch((error: unknown) => {
+        if (error instanceof ProtocolMismatch && !mismatchTold) {
+          mismatchTold = true;
+          options.onFallback?.(`the running daemon is another forklift's (protocol ${error.protocol}, this one ${PROTOCOL}); run forklift sessions stop`);
+        }
         if (error instanceof DaemonGone) return sshTransport.connect(target, connectOptions);
         throw error;
       });
@@ -56,6 +61,13 @@ export function keptTransport(options: KeptOptions): Transport {
 
 /** The daemon closed the socket before answering: connect directly instead. */
 class DaemonGone extends Error {}
+
+/** The daemon is another forklift's: connect directly instead. */
+class ProtocolMismatch extends DaemonGone {
+  constructor(readonly protocol: number) {
+    super('protocol');
+  }
+}
 
 interface RunState {
   onFrame(f: Frame): void;
@@ -103,12 +115,14 @@ class KeptConnection implements Connection {
             return finish(() => resolve(new KeptConnection(socket, at, o.hostKey, o.jumpHostKeys)));
           }
           if (f.type === FRAME.error) return finish(() => (socket.destroy(), reject(fromWire(json<WireError>(f), at))));
+          if (f.type === FRAME.mismatch) return finish(() => (socket.destroy(), reject(new ProtocolMismatch(json<{ protocol: number }>(f).protocol))));
         }
       };
       if (signal?.aborted) return onAbort();
       signal?.addEventListener('abort', onAbort, { once: true });
       socket.on('data', onData).on('close', onClose).on('error', () => undefined);
-      socket.write(encode(FRAME.open, 0, { name: target.name, ssh: target.ssh, timeoutMs: options.timeoutMs ?? 30_000 }));
+      const req: OpenRequest = { protocol: PROTOCOL, name: target.name, ssh: target.ssh, timeoutMs: options.timeoutMs ?? 30_000 };
+      socket.write(encode(FRAME.open, 0, req));
     });
   }
 

@@ -10,7 +10,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import type { ClientChannel } from 'ssh2';
 import { ensurePrivateDir, type SessionsPaths } from './paths.ts';
 import { Pool, type Kept } from './pool.ts';
-import { encode, FRAME, FrameReader, json, toWire, type DaemonStatus, type Frame, type OpenRequest, type RunRequest } from './protocol.ts';
+import { encode, FRAME, PROTOCOL, FrameReader, json, toWire, type DaemonStatus, type Frame, type OpenRequest, type RunRequest } from './protocol.ts';
 
 export interface DaemonOptions {
   paths: SessionsPaths;
@@ -140,6 +140,7 @@ export async function serve(options: DaemonOptions): Promise<void> {
       switch (f.type) {
         case FRAME.open: {
           const req = json<OpenRequest>(f);
+          if (req.protocol !== PROTOCOL) return send(FRAME.mismatch, f.id, { protocol: PROTOCOL });
           pool.acquire(req.name, req.ssh, req.timeoutMs).then(
             (got) => {
               if (closed) return pool.release(got.kept);
@@ -167,7 +168,7 @@ export async function serve(options: DaemonOptions): Promise<void> {
           return;
         case FRAME.status:
           void pool.status().then((connections) => {
-            const status: DaemonStatus = { pid: process.pid, startedAt: startedAt.toISOString(), idleMs, clients: clients.size - 1, connections };
+            const status: DaemonStatus = { pid: process.pid, protocol: PROTOCOL, startedAt: startedAt.toISOString(), idleMs, clients: clients.size - 1, connections };
             send(FRAME.statusReply, f.id, status);
           });
           return;

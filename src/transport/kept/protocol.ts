@@ -25,6 +25,8 @@ export const FRAME = {
   statusReply: 15,
   /** stdin bytes the node's channel took (flow control). */
   ack: 16,
+  /** The daemon speaks another protocol (another forklift started it). */
+  mismatch: 17,
 } as const;
 
 export type FrameType = (typeof FRAME)[keyof typeof FRAME];
@@ -35,7 +37,11 @@ export interface Frame {
   payload: Buffer;
 }
 
+/** Bumped when the frames change: a daemon of another forklift refuses the CLI, which then connects directly. */
+export const PROTOCOL = 1;
+
 export interface OpenRequest {
+  protocol: number;
   name: string;
   ssh: SshEndpoint;
   timeoutMs: number;
@@ -70,6 +76,7 @@ export interface KeptConnectionStatus {
 
 export interface DaemonStatus {
   pid: number;
+  protocol: number;
   startedAt: string;
   idleMs: number;
   clients: number;
