@@ -16,6 +16,8 @@ import { BIN, cleanupAll, cleanupOnSignals, cleanups, createFarm, destroyFarm, f
 
 const EXAMPLE = join(ROOT, 'examples/webfarm/forklift.config.ts');
 
+// forklift's rows connect directly, as before kept sessions; the kept-sessions row says so.
+process.env['FORKLIFT_SESSIONS'] ??= 'off';
 const args = process.argv.slice(2);
 const flag = (name: string) => args.includes(name);
 const runsArg = args.indexOf('--runs');
@@ -79,6 +81,17 @@ async function forkliftRound(i: number): Promise<void> {
     }
     if (extra > 200) log(`lb needed ${Math.round(extra)} ms more after converge exited to serve from all webs`);
 
+    // Kept sessions (the CLI's default; FORKLIFT_SESSIONS=off above): a daemon of this bench's own, warmed by one untimed lift, stopped at the end.
+    const keptDir = mkdtempSync(join(tmpdir(), 'forklift-bench-sessions-'));
+    const keptEnv = { ...process.env, FORKLIFT_SESSIONS: 'on', FORKLIFT_SESSIONS_DIR: join(keptDir, 'run') };
+    await run(process.execPath, [BIN, 'lift', '-q'], { cwd: dir, env: keptEnv });
+    for (let j = 0; j < RUNS; j++) {
+      const k = await run(process.execPath, [BIN, 'lift'], { cwd: dir, env: keptEnv });
+      if (k.code !== 0 || !/0 changed actions/.test(k.stdout)) throw new Error(`kept-sessions lift not a no-op:\n${k.stdout}\n${k.stderr}`);
+      record('forklift lift no-op, kept sessions (node bin/forklift.js)', k.ms);
+    }
+    await run(process.execPath, [BIN, 'sessions', 'stop'], { cwd: dir, env: keptEnv });
+    rmSync(keptDir, { recursive: true, force: true });
     for (let j = 0; j < RUNS; j++) {
       const l = await run(process.execPath, [BIN, 'lift'], { cwd: dir });
       if (l.code !== 0 || !/0 changed actions/.test(l.stdout)) throw new Error(`lift not a no-op:\n${l.stdout}\n${l.stderr}`);

@@ -8,4 +8,6 @@ cd "$(dirname "$0")/.."
 npm run --silent build
 npx tsc --noEmit -p .
 npm run --silent check:deps
+# No kept-sessions daemon outlives the tests (kept-sessions.test.ts turns it on for its own).
+export FORKLIFT_SESSIONS="${FORKLIFT_SESSIONS:-off}"
 exec node --import tsx --test --test-concurrency=1 test/unit/*.test.ts test/e2e/*.test.ts

@@ -6,6 +6,7 @@ import { ConfigError } from '../errors.ts';
 import { loadConfig } from '../config/load.ts';
 import { DEFAULT_CONFIG_FILE, type StackConfig } from '../config/define.ts';
 import { releaseHeldLocks, type OperationOptions } from '../engine/operation.ts';
+import { keptTransport, sessionsSettings } from '../transport/kept/index.ts';
 import { Reporter } from './progress/reporter.ts';
 import { isLive, paintFor } from './progress/terminal.ts';
 import { PER_NODE_UP_TO, ProgressView } from './progress/view.ts';
@@ -83,6 +84,11 @@ async function quit(): Promise<never> {
 export async function prepare(flags: CommonFlags): Promise<{ stack: StackConfig; options: OperationOptions }> {
   const stack = await loadStack(flags.file);
   const options: OperationOptions = { signal: interruptSignal() };
+  // SSH sessions kept between runs by a per-user daemon, unless FORKLIFT_SESSIONS=off (or CI).
+  const sessions = sessionsSettings();
+  if (sessions.enabled) {
+    options.transport = keptTransport({ paths: sessions.paths, idleMs: sessions.idleMs, onFallback: (why) => say(`forklift: kept sessions unavailable (${why}); connecting directly`) });
+  }
   if (!flags.quiet) {
     const shown = reporter(flags);
     progress = shown;

@@ -42,6 +42,11 @@ export const EXAMPLES: Record<string, Array<[command: string, what: string]>> = 
     ['forklift destroy web', 'remove the nodes of group web only'],
   ],
   unlock: [['forklift unlock', 'remove the stack lock left by a run that died elsewhere (CloudStack)']],
+  sessions: [
+    ['forklift sessions', 'the daemon keeping SSH sessions between runs, and its connections'],
+    ['forklift sessions stop', 'close them and stop the daemon'],
+    ['FORKLIFT_SESSIONS=off forklift lift', 'connect directly for this run (no daemon)'],
+  ],
   completion: [
     ['source <(forklift completion bash)', 'completion in this bash; add the line to ~/.bashrc to keep it'],
     ['forklift completion zsh > "${fpath[1]}/_forklift"', 'install it for zsh (then start a new shell)'],

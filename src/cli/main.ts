@@ -11,6 +11,7 @@ import { execCommand } from './commands/exec.ts';
 import { initCommand } from './commands/init.ts';
 import { checkCommand, liftCommand } from './commands/lift.ts';
 import { nodesCommand } from './commands/nodes.ts';
+import { sessionsCommand } from './commands/sessions.ts';
 import { sshCommand } from './commands/ssh.ts';
 import { unlockCommand } from './commands/unlock.ts';
 import { finishProgress } from './context.ts';
@@ -35,6 +36,7 @@ export function program(): Command {
     .addCommand(sshCommand())
     .addCommand(destroyCommand())
     .addCommand(unlockCommand())
+    .addCommand(sessionsCommand())
     .addCommand(completionCommand())
     .addCommand(versionCommand())
     .addCommand(cloudstackEndpointCommand())

@@ -13,6 +13,22 @@ import { Feeder } from './feed.ts';
 import { framed, killCommand, remoteCommand, SUDO_PROBE, type RemoteShell } from './remote.ts';
 import type { ConnectOptions, ConnectTarget, Connection, RunOptions, RunOutput, SshEndpoint, Transport } from './types.ts';
 
+/**
+ * Instead of a Feeder, a run's stdin and output handled by the caller (the kept-sessions
+ * daemon relays them to the CLI, which feeds the sources): stdin stays open after the
+ * command, `start` is called once the command is written, and the caller ends stdin.
+ */
+export interface Relay {
+  start(): void;
+  onStdout(chunk: Buffer): void;
+  onStderr(chunk: Buffer): void;
+  close(): void;
+}
+
+export interface SshRunOptions extends RunOptions {
+  relay?: (channel: ClientChannel) => Relay;
+}
+
 export const sshTransport: Transport = {
   name: 'ssh',
   connect: (target: ConnectTarget, options?: ConnectOptions) => SshConnection.open(target.name, target.ssh, options),
@@ -40,6 +56,15 @@ export class SshConnection implements Connection {
 
   get node(): string {
     return this.at.node;
+  }
+
+  /** Whether the connection is still up (as far as this side knows). */
+  get alive(): boolean {
+    return this.ended === undefined;
+  }
+
+  get port(): number {
+    return this.at.port;
   }
 
   get host(): string {
@@ -120,7 +145,7 @@ export class SshConnection implements Connection {
     return this.run(script, options);
   }
 
-  run(command: string, { stdin = '', signal: cancel, timeoutMs, sources }: RunOptions = {}): Promise<RunOutput> {
+  run(command: string, { stdin = '', signal: cancel, timeoutMs, sources, relay }: SshRunOptions = {}): Promise<RunOutput> {
     const timeout = timeoutMs ? AbortSignal.timeout(timeoutMs) : undefined;
     const signal = timeout && cancel ? AbortSignal.any([cancel, timeout]) : (timeout ?? cancel);
     const token = randomBytes(8).toString('hex');
@@ -133,7 +158,8 @@ export class SshConnection implements Connection {
         const out: Buffer[] = [];
         const errOut: Buffer[] = [];
         // With sources, stdin stays open after the script: it asks for content on stdout (feed.ts).
-        const feeder = sources?.size ? new Feeder(channel, sources) : undefined;
+        const relayed = relay?.(channel);
+        const feeder = relayed ?? (sources?.size ? new Feeder(channel, sources) : undefined);
         let settled = false;
         const settle = (f: () => void) => {
           feeder?.close();
@@ -164,16 +190,20 @@ export class SshConnection implements Connection {
           out.push(d);
           feeder?.onStdout(d);
         });
-        channel.stderr.on('data', (d: Buffer) => errOut.push(d));
+        channel.stderr.on('data', (d: Buffer) => {
+          errOut.push(d);
+          relayed?.onStderr(d);
+        });
         channel.on('close', (code: number | null, signalName?: string) => {
           if (this.ended) return onLost();
-          const streamed = feeder ? { streamed: feeder.sent } : {};
+          const streamed = feeder instanceof Feeder ? { streamed: feeder.sent } : {};
           settle(() => resolve({ exitCode: code ?? (signalName ? 128 : 255), stdout: Buffer.concat(out), stderr: Buffer.concat(errOut), ...streamed }));
         });
         if (!feeder) return void channel.end(framed(command, stdin));
         // A write racing the channel's close must not throw out of the event loop.
         channel.on('error', () => undefined);
         channel.write(framed(command, stdin));
+        relayed?.start();
       };
       try {
         this.client.exec(remoteCommand(token, this.shell), started);

@@ -8,6 +8,10 @@ import { join, resolve } from 'node:path';
 import type { OperationResult } from '../../src/index.ts';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
+
+// The CLIs tests start connect directly: no kept-sessions daemon outlives a test, and none
+// is shared between tests. kept-sessions.test.ts turns it on (FORKLIFT_SESSIONS=on) for its own.
+process.env['FORKLIFT_SESSIONS'] ??= 'off';
 export const BIN = join(ROOT, 'bin/forklift.js');
 
 export interface CliRun {

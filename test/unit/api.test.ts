@@ -20,7 +20,7 @@ const isModule = (v: unknown) => Object.prototype.toString.call(v) === '[object 
 /** Building blocks for writing actions, documented in the README, not action constructors. */
 const ACTION_HELPERS = new Set(['defineAction', 'action']);
 /** Commands that run a tool (a new stack, shell completion, the version, the CloudStack-compatible test endpoint) rather than operate on a stack. */
-const TOOLS = new Set(['init', 'completion', '__complete', 'version', 'cloudstack-endpoint']);
+const TOOLS = new Set(['init', 'completion', '__complete', 'version', 'cloudstack-endpoint', 'sessions']);
 const verbCommands = () => program().commands.filter((c) => !TOOLS.has(c.name()));
 
 describe('public API', () => {
