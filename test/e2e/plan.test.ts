@@ -6,13 +6,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import type { OperationResult, StackPlan } from '../../src/index.ts';
-import { byGroup, ROOT } from './helpers.ts';
+import { BIN, byGroup, ROOT, waitFor } from './helpers.ts';
 import { ssh, testStack } from './nodes.ts';
+import { terminal } from './terminal.ts';
 
 const TOKEN = 'tok-9f3a61c2-planned';
 const OLD = 'old-7d41e0b8-by-hand';
 const PAGE = '/var/www/web/index.html';
-const { cli } = testStack('tpl', (name) => `import { defineConfig, file, groupSpec, line, plan, secret, serverSpec } from 'forklift';
+const { cli, dir } = testStack('tpl', (name) => `import { defineConfig, file, groupSpec, line, plan, secret, serverSpec } from 'forklift';
 import { debianNode, webfarmGroups } from '${ROOT}/examples/webfarm/specs.ts';
 const [web, lb] = webfarmGroups;
 const app = serverSpec({ phases: { configure: plan(
@@ -157,8 +158,28 @@ describe('plan', { concurrency: false }, () => {
     assert.equal(run.code, 2, run.stderr);
     assert.match(run.stderr, /^forklift: destroy would remove 2 nodes of stack \S+ \(web-[0-9a-f]+, web-[0-9a-f]+\) and asks first, but there is no terminal to ask on; pass --yes to remove them\n$/);
     assert.equal(json<unknown[]>(await cli(['nodes', '--json'])).length, 3);
+  });
+
+  it('destroy on a terminal lists what it will remove and asks: no removes nothing, yes removes exactly those', async () => {
+    const tty = terminal('destroy', dir);
+    const asked = async () => {
+      const screen = await waitFor('the question', () => (/Type yes to remove:/.test(tty.screen()) ? tty.screen() : undefined));
+      for (const w of webs) assert.match(screen, new RegExp(`  - ${w.name} \\(web\\) ${w.address.replaceAll('.', '\\.')}\n`));
+      assert.doesNotMatch(screen, new RegExp(lb.name));
+    };
+    const declined = tty.run(`${process.execPath} ${BIN} destroy web`);
+    await asked();
+    tty.keys('no', 'Enter');
+    assert.equal(await declined, 1);
+    assert.match(tty.screen(), /^forklift: destroy cancelled; nothing was removed$/m);
+    assert.equal(json<unknown[]>(await cli(['nodes', '--json'])).length, 3);
+    const confirmed = tty.run(`${process.execPath} ${BIN} destroy web`);
+    await asked();
+    tty.keys('yes', 'Enter');
+    assert.equal(await confirmed, 0, tty.screen());
+    assert.deepEqual(json<Array<{ name: string }>>(await cli(['nodes', '--json'])).map((n) => n.name), [lb.name]);
     const removed = await cli(['destroy', '--yes', '-q', '--json']);
     assert.equal(removed.code, 0, removed.stderr);
-    assert.equal(json<unknown[]>(removed).length, 3);
+    assert.deepEqual(json<Array<{ name: string }>>(removed).map((n) => n.name), [lb.name]);
   });
 });
