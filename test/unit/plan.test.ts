@@ -3,11 +3,12 @@
 // masked, large files as sizes and digests, and saved plan files checked at the edge.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { block, converge, defineConfig, file, groupSpec, haproxy, line, nodesWithRole, parseSavedPlan, plan, planStack, savePlan, secret, type StackConfig } from '../../src/index.ts';
+import { block, converge, defineConfig, directory, file, groupSpec, haproxy, line, nodesWithRole, parseSavedPlan, plan, planStack, savePlan, secret, type StackConfig } from '../../src/index.ts';
 import { readChanges } from '../../src/engine/diff.ts';
 import { renderPreview, SHOW_FUNCTION, PREVIEW_MAX, type Preview } from '../../src/shell/preview.ts';
 import type { Action, Step } from '../../src/actions/types.ts';
@@ -17,8 +18,8 @@ const target = { node: { name: 'n', group: 'g', address: '10.0.0.1' }, os: { fam
 const stepsOf = (a: Action) => a.def.render(a.args, target) as Step[];
 
 /** Run the step's preview with the real shell function on this machine; what the block's stdout would hold. */
-function preview(p: Preview): string {
-  const script = `set -u\nfl_t=$(mktemp -d)\n${SHOW_FUNCTION}\n${renderPreview(0, p).text}\ncat "$fl_t/o"; rm -rf "$fl_t"`;
+function preview(p: Preview, step = 0): string {
+  const script = `set -u\nexport LC_ALL=C\nfl_t=$(mktemp -d)\n${SHOW_FUNCTION}\n${renderPreview(step, p).text}\ncat "$fl_t/o"; rm -rf "$fl_t"`;
   const r = spawnSync('sh', ['-c', script], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   return r.stdout;
@@ -86,6 +87,25 @@ describe('diffs', () => {
     writeFileSync(bin, Buffer.from([0, 1, 2, 0xff]));
     const binary = readChanges(preview(stepsOf(file(bin, { content: 'x' }))[0]!.preview!), [stepsOf(file(bin, { content: 'x' }))[0]!.preview], []).changes[0]!;
     assert.match(binary.note!, /^binary or not text: 4 bytes/);
+  });
+
+  test("a folder mirror: the diff is of both sides' listings (content digests, modes, links; what delete removes)", () => {
+    const from = join(dir, 'site');
+    const to = join(dir, 'www');
+    mkdirSync(join(from, 'sub'), { recursive: true });
+    mkdirSync(to);
+    writeFileSync(join(from, 'a.txt'), 'new\n');
+    writeFileSync(join(from, 'sub', 'b.txt'), 'b\n');
+    writeFileSync(join(to, 'a.txt'), 'old\n');
+    writeFileSync(join(to, 'stale.txt'), 'x\n');
+    const steps = stepsOf(directory(to, { source: from, delete: true }));
+    const step = steps.at(-1)!;
+    const change = readChanges(preview(step.preview!, steps.length - 1), steps.map((s) => s.preview), []).changes[0]!;
+    const sha = (t: string) => createHash('sha256').update(t).digest('hex');
+    assert.equal(
+      change.diff,
+      [`--- ${to}/ (entries) (now)`, `+++ ${to}/ (entries) (planned)`, '@@ -1,2 +1,3 @@', `-./a.txt file ${sha('old\n')} 644`, '-./stale.txt file ' + sha('x\n') + ' 644', `+./a.txt file ${sha('new\n')} 644`, '+./sub dir 755', `+./sub/b.txt file ${sha('b\n')} 644`].join('\n'),
+    );
   });
 
   test('what the block printed after its frames is kept as its stdout', () => {
