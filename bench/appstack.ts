@@ -54,7 +54,7 @@ async function main(): Promise<void> {
   writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n');
   writeFileSync(join(dir, 'forklift.config.ts'), `import s from '${EXAMPLE}/forklift.config.ts';\nexport default { ...s, stack: '${stack}' };\n`);
   cleanups.set(stack, async () => {
-    const r = await run(process.execPath, [BIN, 'destroy', '-q'], { cwd: dir });
+    const r = await run(process.execPath, [BIN, 'destroy', '--yes', '-q'], { cwd: dir });
     if (r.code !== 0) log(`forklift destroy ${stack} exited ${r.code}: ${r.stderr.trim()}`);
     rmSync(dir, { recursive: true, force: true });
     repo.close();

@@ -132,7 +132,7 @@ for (const n of SIZES) {
     }
   } finally {
     log(`destroy ${stack}`);
-    await run('node', [BIN, 'destroy', '-q'], dir);
+    await run('node', [BIN, 'destroy', '--yes', '-q'], dir);
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -81,7 +81,7 @@ async function main(): Promise<void> {
   // The farm goes first, while its stack file is still there; the folders after it.
   cleanups.set(stack, async () => {
     if (FARM) {
-      const r = await run(process.execPath, [BIN, 'destroy', '-q'], { cwd: here });
+      const r = await run(process.execPath, [BIN, 'destroy', '--yes', '-q'], { cwd: here });
       if (r.code !== 0) log(`destroy ${stack} exited ${r.code}: ${r.stderr.trim()}`);
     }
     for (const dir of dirs.values()) rmSync(dir, { recursive: true, force: true });

@@ -50,7 +50,7 @@ async function forkliftRound(i: number): Promise<void> {
   const stack = `bwf${process.pid}r${i}`;
   const dir = stackDir(stack);
   const destroyStack = async () => {
-    const r = await run(process.execPath, [BIN, 'destroy', '-q'], { cwd: dir });
+    const r = await run(process.execPath, [BIN, 'destroy', '--yes', '-q'], { cwd: dir });
     if (r.code !== 0) log(`forklift destroy ${stack} exited ${r.code}: ${r.stderr.trim()}`);
     rmSync(dir, { recursive: true, force: true });
   };

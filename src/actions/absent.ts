@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { parseSpec } from '../validate.ts';
 import { sh } from '../shell/sh.ts';
+import { showFile } from '../shell/preview.ts';
 import { action, defineAction, type Action } from './types.ts';
 
 export interface AbsentArgs {
@@ -11,7 +12,8 @@ export interface AbsentArgs {
 export const absentAction = defineAction<AbsentArgs>({
   kind: 'absent',
   render({ path }) {
-    return [{ check: sh`[ ! -e ${path} ] && [ ! -L ${path} ]`, apply: sh`rm -rf ${path}` }];
+    const preview = { path, show: showFile(path), after: { absent: true as const } };
+    return [{ check: sh`[ ! -e ${path} ] && [ ! -L ${path} ]`, apply: sh`rm -rf ${path}`, preview }];
   },
 });
 

@@ -66,7 +66,7 @@ export const blockAction = defineAction<BlockArgs>({
       env,
       ifMissing: state === 'absent' ? 'ok' : args.create ? sh`mkdir -p ${posix.dirname(path)} && : >"$fl_f"` : fail(`${path}: no such file (create: true makes it)`),
     };
-    return [editStep(edit)];
+    return [editStep(edit, path)];
   },
 });
 

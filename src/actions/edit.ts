@@ -28,7 +28,8 @@ function awk(edit: Edit, file: string): Cmd {
   return sh`${join(env, '')}awk ${edit.program} ${raw(file)}`;
 }
 
-export function editStep(edit: Edit): Step {
+/** `path`: the file as a diff names it. */
+export function editStep(edit: Edit, path: string): Step {
   const check = lines(
     edit.locate,
     edit.ifMissing === 'ok' ? raw('[ -e "$fl_f" ] || exit 0') : raw('[ -f "$fl_f" ]'),
@@ -52,7 +53,21 @@ export function editStep(edit: Edit): Step {
     raw('chmod --reference="$fl_r" -- "$fl_n"'),
     raw('mv -f -- "$fl_n" "$fl_r"'),
   );
-  return { check, apply };
+  // The preview runs the same program into a scratch file: the node sends the file and what it would become.
+  const show = lines(
+    edit.locate,
+    raw('fl_show "$fl_step" old "$fl_f"'),
+    raw('if [ -f "$fl_f" ]; then'),
+    edit.prepare,
+    sh`${awk(edit, '"$fl_f"')} >"$fl_t/n"`,
+    raw('else'),
+    edit.prepare ? raw('fl_hits=') : undefined,
+    sh`${awk(edit, '/dev/null')} >"$fl_t/n"`,
+    raw('fi'),
+    raw('fl_show "$fl_step" new "$fl_t/n"'),
+  );
+  const secret = Object.values(edit.env).some((v) => v instanceof Secret);
+  return { check, apply, preview: { path, show, ...(secret ? { secret } : {}) } };
 }
 
 /** A one-line message on stderr and a failed step (printf: echo would read backslashes). */

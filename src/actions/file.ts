@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { parseSpec } from '../validate.ts';
 import { Cmd, Secret, quote, raw, sh, lines } from '../shell/sh.ts';
 import type { ByteSource } from '../shell/stream.ts';
+import { showFile } from '../shell/preview.ts';
 import { INLINE_MAX, inlineText, localContent, memorySource, statLocalFile } from './content.ts';
 import { localPath, localSource, type LocalSource } from './local-file.ts';
 import { ownershipSchema, ownershipSteps, normalMode } from './ownership.ts';
@@ -83,7 +84,9 @@ export const fileAction = defineAction<FileArgs>({
       args.validate !== undefined ? validateCmd(args.validate, tmp, args.source !== undefined) : undefined,
       sh`mv -f ${tmp} ${path}`,
     );
-    return [{ check, apply, ...(args.source ? { sources: [args.source] } : {}) }, ...ownershipSteps(path, args)];
+    const after = args.source ? { source: args.source } : { text: args.content instanceof Secret ? args.content.value : (args.content ?? '') };
+    const preview = { path, show: showFile(path), after, ...(secretContent ? { secret: true } : {}) };
+    return [{ check, apply, preview, ...(args.source ? { sources: [args.source] } : {}) }, ...ownershipSteps(path, args)];
   },
 });
 

@@ -74,7 +74,7 @@ export const lineAction = defineAction<LineArgs>({
       env,
       ifMissing: state === 'absent' ? 'ok' : args.create ? sh`mkdir -p ${posix.dirname(path)} && : >"$fl_f"` : fail(`${path}: no such file (create: true makes it)`),
     };
-    return [editStep(edit)];
+    return [editStep(edit, path)];
   },
 });
 

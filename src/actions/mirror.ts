@@ -154,5 +154,34 @@ export function mirrorStep(path: string, m: Mirror): Step {
       : undefined,
   );
   const sources = [...new Map(files.map((f) => [f.source.sha256, f.source])).values()];
-  return { check, apply, ...(sources.length ? { sources } : {}) };
+  return { check, apply, ...(sources.length ? { sources } : {}), preview: mirrorPreview(path, m, listing) };
+}
+
+/** One line per entry, as the preview lists both sides: `./rel file <sha256> <mode>`, `./rel dir <mode>`, `./rel link <target>`. */
+const entryLine = (e: MirrorEntry) => (e.kind === 'file' ? `${e.rel} file ${e.source.sha256} ${e.mode}` : e.kind === 'dir' ? `${e.rel} dir ${e.mode}` : `${e.rel} link ${e.target}`);
+
+/**
+ * A mirror's diff is of two listings: the node lists what it has at each entry's path (and,
+ * with `delete`, everything else under the folder), here the folder's entries are listed
+ * the same way; both sorted as `sort` does under LC_ALL=C (bytes).
+ */
+function mirrorPreview(path: string, m: Mirror, listing: readonly string[]) {
+  const wanted = m.entries.map(entryLine).sort(byteOrder);
+  const rels = listing.map((r) => `./${r}`);
+  const show = lines(
+    raw(': >"$fl_t/m"'),
+    sh`if cd ${path} 2>/dev/null; then`,
+    lines(
+      m.delete ? raw('{ find . -mindepth 1; ') : raw('{ '),
+      rels.length ? sh`printf '%s\n' ${rels};` : raw(':;'),
+      raw('} | sort -u | while IFS= read -r fl_p; do'),
+      raw('  if [ -L "$fl_p" ]; then printf \'%s link %s\\n\' "$fl_p" "$(readlink -- "$fl_p")"'),
+      raw('  elif [ -d "$fl_p" ]; then printf \'%s dir %s\\n\' "$fl_p" "$(stat -c %a -- "$fl_p")"'),
+      raw('  elif [ -f "$fl_p" ]; then fl_h=$(sha256sum <"$fl_p"); printf \'%s file %s %s\\n\' "$fl_p" "${fl_h%% *}" "$(stat -c %a -- "$fl_p")"'),
+      raw('  fi; done | sort >"$fl_t/m"'),
+    ),
+    raw('fi'),
+    raw('fl_show "$fl_step" old "$fl_t/m"'),
+  );
+  return { path: `${path}/ (entries)`, show, after: { text: wanted.length ? `${wanted.join('\n')}\n` : '' } };
 }

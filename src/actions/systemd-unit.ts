@@ -71,6 +71,7 @@ export const systemdUnitAction = defineAction<SystemdUnitArgs>({
     const load: Step = {
       check: lines(write!.check, needsReload(name)),
       apply: lines(write!.apply, raw('systemctl daemon-reload'), args.restartOnChange ? sh`systemctl try-restart ${name}` : undefined),
+      ...(write!.preview ? { preview: write!.preview } : {}),
     };
     const steps: Step[] = [load, ...fileRest];
     if (args.enabled === true) steps.push({ check: sh`systemctl is-enabled --quiet ${name}`, apply: sh`systemctl enable --quiet ${name}` });

@@ -3,6 +3,7 @@
 // desired state) and an `apply` that gets it there. No I/O, clock or randomness here.
 import type { NodeFacts } from '../shell/facts.ts';
 import type { Cmd } from '../shell/sh.ts';
+import type { Preview } from '../shell/preview.ts';
 import type { ByteSource } from '../shell/stream.ts';
 
 /** What an action may know about the node it renders for. */
@@ -23,6 +24,8 @@ export interface Step {
    * over the same run only when the apply runs, never part of the script.
    */
   sources?: readonly ByteSource[];
+  /** A file-like step: how the node shows what it would change (a diff), run only when its check fails. */
+  preview?: Preview;
 }
 
 export interface ActionDef<A> {

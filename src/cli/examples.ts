@@ -13,16 +13,27 @@ export const EXAMPLES: Record<string, Array<[command: string, what: string]>> = 
     ['forklift converge -f stacks/prod.ts web=2', 'a stack file other than ./forklift.config.ts'],
     ['forklift converge web=2 --phase configure deploy', 'run deploy after configure'],
     ['forklift converge -v web=1', 'show each node\'s script and what every action printed'],
+    ['forklift converge --plan lb=1 web=6', 'only show the plan (as forklift plan lb=1 web=6)'],
+    ['forklift converge --plan plan.json', 'apply a saved plan exactly; refused if a node changed since'],
+  ],
+  plan: [
+    ['forklift plan', 'what lift would change on the whole stack, with diffs; changes nothing'],
+    ['forklift plan lb=1 web=6', 'what converge lb=1 web=6 would create, remove and change'],
+    ['forklift plan --detailed-exitcode', 'in CI: exit 0 no changes, 2 changes, 1 an error'],
+    ['forklift plan web=6 --out plan.json', 'save it; forklift converge --plan plan.json applies exactly it'],
+    ['forklift plan --show-scripts', 'print the exact script each node would get (secrets as ***)'],
   ],
   lift: [
     ['forklift lift', 'run configure on every node of the stack again'],
     ['forklift lift web', 'only the nodes of group web'],
     ['forklift lift --phase deploy', 'run the phase deploy instead'],
     ['forklift lift -q --json', 'no progress; the result as JSON'],
+    ['forklift lift --diff', 'also show a diff of every file it changed'],
   ],
   check: [
     ['forklift check', 'what lift would change on every node, changing nothing'],
     ['forklift check web --phase deploy', 'the same for one group and one phase'],
+    ['forklift check --detailed-exitcode', 'exit 2 when something would change (0 none, 1 an error)'],
   ],
   nodes: [
     ['forklift nodes', 'the stack\'s nodes as their tags describe them'],
@@ -38,8 +49,9 @@ export const EXAMPLES: Record<string, Array<[command: string, what: string]>> = 
     ['forklift ssh web-1a2b -- journalctl -u nginx -n 20', 'run one command there'],
   ],
   destroy: [
-    ['forklift destroy', 'remove every node of the stack'],
-    ['forklift destroy web', 'remove the nodes of group web only'],
+    ['forklift destroy', 'list every node of the stack, ask, then remove them'],
+    ['forklift destroy web', 'the same for the nodes of group web only'],
+    ['forklift destroy --yes', 'remove without asking (scripts, CI: needed without a terminal)'],
   ],
   unlock: [['forklift unlock', 'remove the stack lock left by a run that died elsewhere (CloudStack)']],
   sessions: [

@@ -1,6 +1,7 @@
 // The CLI's one exit path: a ForkliftError prints one line (no stack); anything else is
 // an internal error and prints its stack. Exit codes: 0 ok, 1 failed, 2 usage, 130 cancelled,
-// 70 internal error.
+// 70 internal error. With --detailed-exitcode (plan, check) 2 means "would change" and a
+// usage error exits 1, as Terraform's errors do.
 import { Command, CommanderError, Option } from 'commander';
 import { ForkliftError } from '../errors.ts';
 import { cloudstackEndpointCommand } from './commands/cloudstack-endpoint.ts';
@@ -11,6 +12,7 @@ import { execCommand } from './commands/exec.ts';
 import { initCommand } from './commands/init.ts';
 import { checkCommand, liftCommand } from './commands/lift.ts';
 import { nodesCommand } from './commands/nodes.ts';
+import { planCommand } from './commands/plan.ts';
 import { sessionsCommand } from './commands/sessions.ts';
 import { sshCommand } from './commands/ssh.ts';
 import { unlockCommand } from './commands/unlock.ts';
@@ -20,7 +22,7 @@ import { version } from './package.ts';
 import { setNoColor } from './progress/terminal.ts';
 
 /** Verbs that show progress: -q silences it, -v shows every node's script and output. */
-const PROGRESS_VERBS = new Set(['converge', 'lift', 'check', 'destroy']);
+const PROGRESS_VERBS = new Set(['plan', 'converge', 'lift', 'check', 'destroy']);
 
 export function program(): Command {
   const root = new Command('forklift')
@@ -28,6 +30,7 @@ export function program(): Command {
     .version(`forklift ${version()}`, '-V, --version', "print forklift's version")
     .option('--no-color', 'no colours (as NO_COLOR=1 does)')
     .addCommand(initCommand())
+    .addCommand(planCommand())
     .addCommand(convergeCommand())
     .addCommand(liftCommand())
     .addCommand(checkCommand())
@@ -59,6 +62,9 @@ export function program(): Command {
   return root;
 }
 
+/** A usage error exits 2, except with --detailed-exitcode, where 2 means "changes" and a usage error is 1. */
+const usage = (argv: readonly string[]) => (argv.includes('--detailed-exitcode') ? 1 : 2);
+
 function versionCommand(): Command {
   return new Command('version').description("print forklift's version (as --version)").action(() => {
     process.stdout.write(`forklift ${version()}\n`);
@@ -72,10 +78,10 @@ export async function main(argv: string[]): Promise<number> {
   } catch (error) {
     finishProgress();
     // A wrong command line exits 2, as usage errors do; --help and --version exit 0.
-    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : usage(argv);
     if (error instanceof ForkliftError) {
       process.stderr.write(`forklift: ${error.message}\n`);
-      return error.code === 'CANCELLED' ? 130 : error.code === 'USAGE' ? 2 : 1;
+      return error.code === 'CANCELLED' ? 130 : error.code === 'USAGE' ? usage(argv) : 1;
     }
     process.stderr.write(`forklift: internal error (please report):\n${(error as Error)?.stack ?? String(error)}\n`);
     return 70;

@@ -1,6 +1,7 @@
 // How the CLI shows results (stdout, as a table or --json); progress is progress/.
 import type { NodeListing } from '../engine/nodes.ts';
 import type { OperationResult, RemovedNode } from '../engine/results.ts';
+import { formatNodeChanges } from './changes.ts';
 import { paintFor, type Paint } from './progress/terminal.ts';
 
 /** Columns padded to their widest cell; `paintCell` colours a cell after it is padded. */
@@ -11,8 +12,11 @@ export function table(rows: string[][], paintCell: (cell: string, row: number, c
 
 const STATUS_COLUMN = 3;
 
-/** `dryRun`: the result of `check`, whose changes are the ones that would happen. Colours when stdout is a terminal. */
-export function formatResult(result: OperationResult, dryRun = false, p: Paint = paintFor(process.stdout)): string {
+/**
+ * `dryRun`: the result of `check`, whose changes are the ones that would happen, shown per
+ * node with their diffs; `changes`: the same for an apply (lift --diff). Colours when stdout is a terminal.
+ */
+export function formatResult(result: OperationResult, dryRun = false, p: Paint = paintFor(process.stdout), changes = dryRun): string {
   const rows = [['NODE', 'GROUP', 'ADDRESS', 'STATUS', dryRun ? 'WOULD CHANGE' : 'CHANGED']];
   for (const n of result.nodes) {
     rows.push([n.name, n.group, n.address, n.ok ? (n.created ? 'created' : 'ok') : 'FAILED', String(n.actions.filter((a) => a.changed).length)]);
@@ -22,12 +26,7 @@ export function formatResult(result: OperationResult, dryRun = false, p: Paint =
   const changed = dryRun ? `${result.changed} action${result.changed === 1 ? '' : 's'} would change` : `${result.changed} changed action${result.changed === 1 ? '' : 's'}`;
   const summary = `${result.nodes.length} node${result.nodes.length === 1 ? '' : 's'}, ${changed}` +
     (result.removed.length ? `, ${result.removed.length} removed` : '') + (failures.length ? `, ${failures.length} failed` : '');
-  const wouldChange = dryRun
-    ? result.nodes.flatMap((n) => {
-        const names = n.actions.filter((a) => a.changed).map((a) => `${a.phase}: ${a.name}`);
-        return names.length ? [`\n${n.name} would change:`, ...names.map((x) => `  ${x}`)] : [];
-      })
-    : [];
+  const wouldChange = changes ? formatNodeChanges(result.nodes, dryRun, p) : [];
   const status = (cell: string) => (/^FAILED/.test(cell) ? p.red(cell) : /^created/.test(cell) ? p.green(cell) : /^removed/.test(cell) ? p.yellow(cell) : cell);
   const painted = table(rows, (cell, row, column) => (row === 0 ? p.bold(cell) : column === STATUS_COLUMN ? status(cell) : cell));
   const red = (text: string) => text.split('\n').map((l, i) => (i === 0 ? p.red(l) : l)).join('\n');

@@ -4,12 +4,12 @@ import { ForkliftError, SpecError, nodeFailure, type Failure } from '../errors.t
 import type { StackConfig } from '../config/define.ts';
 import { validateStack } from '../config/stack.ts';
 import { TAG, type NodeInfo } from '../providers/types.ts';
-import { pickGroups } from '../spec/group.ts';
+import { pickGroups, type GroupSpec } from '../spec/group.ts';
 import { mapLimit } from './limit.ts';
 import { withOperation, type Operation, type OperationOptions, type StackNode } from './operation.ts';
 import { phasesToRun, runPhases } from './lift.ts';
 import type { OperationResult, RemovedNode } from './results.ts';
-import { planScaling, UNTAGGED, type Counts, type Creation, type Removal } from './scaling.ts';
+import { planScaling, UNTAGGED, type Counts, type Creation, type Removal, type Scaling } from './scaling.ts';
 import { withStrictRuncmd } from './userdata.ts';
 
 export type { Counts };
@@ -25,36 +25,51 @@ export interface ConvergeOptions extends OperationOptions {
 export async function converge(config: StackConfig, counts: Counts, options: ConvergeOptions = {}): Promise<OperationResult> {
   const stack = validateStack(config);
   const groups = pickGroups(stack.groups, Object.keys(counts));
-  for (const [name, count] of Object.entries(counts)) {
-    if (!Number.isInteger(count) || count < 0 || count > MAX_COUNT) {
-      throw new SpecError(`group ${name}`, `count must be a whole number from 0 to ${MAX_COUNT}, got ${count}`, { group: name });
-    }
-  }
+  checkCounts(counts);
   const phases = phasesToRun(stack, options.phases);
   return withOperation(stack, options, async (op) => {
-    for (const g of groups) {
-      if ((counts[g.name] ?? 0) === 0) continue;
-      try {
-        await op.provider.validate?.(withStrictRuncmd(g.nodeSpec), counts[g.name] ?? 0, g.name);
-      } catch (error) {
-        // Name the group whose node spec cannot be met.
-        if (error instanceof ForkliftError && error.code !== 'CANCELLED') throw new SpecError(`group ${g.name}`, error.message, { ...error.details, group: g.name });
-        throw error;
-      }
-    }
+    await validateCounts(op, groups, counts);
     // What an interrupted create left untagged goes first (we hold the stack's lock: no create of ours is in flight).
     const untagged = await op.listUntagged();
     // Nodes of groups this stack does not define are not contacted (nodeState).
     const defined = new Set(stack.groups.map((g) => g.name));
     const scaling = planScaling([...(await op.listNodes((n) => defined.has(n.group))), ...untagged], groups, counts);
     op.throwIfCancelled();
-    op.emit({ type: 'scaling', create: scaling.create.length, remove: untagged.length + scaling.remove.length });
-    const removed = await removeNodes(op, [...untagged.map((node) => ({ node, reason: UNTAGGED })), ...scaling.remove]);
-    const errors: Failure[] = [];
-    const created = await createNodes(op, scaling.create, errors);
-    const result = await runPhases(op, op.stackNodes([...scaling.keep, ...created]), { bootstrap: true, phases, created: new Set(created.map((n) => n.id)) });
-    return { ...result, removed, errors: [...errors, ...result.errors], ok: result.ok && errors.length === 0 };
+    return applyScaling(op, { ...scaling, remove: [...untagged.map((node) => ({ node, reason: UNTAGGED })), ...scaling.remove] }, phases);
   }, 'converge');
+}
+
+/** Remove, create, then bootstrap the new nodes and run the phases on every node that stays. */
+export async function applyScaling(op: Operation, scaling: Scaling, phases: string[]): Promise<OperationResult> {
+  op.emit({ type: 'scaling', create: scaling.create.length, remove: scaling.remove.length });
+  const removed = await removeNodes(op, scaling.remove);
+  const errors: Failure[] = [];
+  const created = await createNodes(op, scaling.create, errors);
+  const result = await runPhases(op, op.stackNodes([...scaling.keep, ...created]), { bootstrap: true, phases, created: new Set(created.map((n) => n.id)) });
+  return { ...result, removed, errors: [...errors, ...result.errors], ok: result.ok && errors.length === 0 };
+}
+
+/** Counts are whole numbers from 0 to MAX_COUNT. */
+export function checkCounts(counts: Counts): void {
+  for (const [name, count] of Object.entries(counts)) {
+    if (!Number.isInteger(count) || count < 0 || count > MAX_COUNT) {
+      throw new SpecError(`group ${name}`, `count must be a whole number from 0 to ${MAX_COUNT}, got ${count}`, { group: name });
+    }
+  }
+}
+
+/** The provider can meet each counted group's node spec (before anything is created). */
+export async function validateCounts(op: Operation, groups: readonly GroupSpec[], counts: Counts): Promise<void> {
+  for (const g of groups) {
+    if ((counts[g.name] ?? 0) === 0) continue;
+    try {
+      await op.provider.validate?.(withStrictRuncmd(g.nodeSpec), counts[g.name] ?? 0, g.name);
+    } catch (error) {
+      // Name the group whose node spec cannot be met.
+      if (error instanceof ForkliftError && error.code !== 'CANCELLED') throw new SpecError(`group ${g.name}`, error.message, { ...error.details, group: g.name });
+      throw error;
+    }
+  }
 }
 
 async function removeNodes(op: Operation, removals: readonly Removal[]): Promise<RemovedNode[]> {

@@ -14,8 +14,11 @@ export type ForkliftEvent =
   | { type: 'phase-start'; phase: string; nodes: string[] }
   /** A node's work in a phase starts (at most `concurrency` nodes run at once; the others wait). */
   | { type: 'node-phase-start'; phase: string; node: string }
-  /** A node's script for a phase as shown (secrets as ***), before it runs; only with `scripts: true`. */
-  | { type: 'node-script'; phase: string; node: string; script: string }
+  /**
+   * A node's script for a phase as shown (secrets as ***), before it runs; only with `scripts: true`.
+   * In a dry run (check, plan), `applyScript` is the script the node would get when applying.
+   */
+  | { type: 'node-script'; phase: string; node: string; script: string; applyScript?: string }
   /** `actions`: what each action of the node's phase reported, with its output (none for exec). */
   | { type: 'node-phase-done'; phase: string; node: string; ok: boolean; changed: number; ms: number; error?: Failure; actions?: NodeActionResult[] }
   | { type: 'phase-end'; phase: string; ms: number }

@@ -34,6 +34,8 @@ export interface OperationOptions {
   transport?: Transport;
   /** Emit a `node-script` event with each node's phase script, as shown (secrets as ***), before it runs (the CLI's -v). */
   scripts?: boolean;
+  /** Diffs of what file-like actions change, also when applying (`lift --diff`); dry runs always have them. */
+  diff?: boolean;
 }
 
 const wholeMs = z.number().int('must be a whole number of milliseconds').positive();
@@ -48,6 +50,7 @@ export const operationOptionsSchema = z
     scriptTimeoutMs: wholeMs.optional(),
     transport: z.custom<Transport>((v) => typeof (v as Transport | undefined)?.connect === 'function', 'must be a Transport').optional(),
     scripts: z.boolean().optional(),
+    diff: z.boolean().optional(),
   })
   .passthrough();
 
@@ -97,6 +100,10 @@ export class Operation {
   /** Whether node-script events are wanted (rendering the shown text of every script costs memory at scale). */
   get showScripts(): boolean {
     return this.options.scripts === true;
+  }
+
+  get diff(): boolean {
+    return this.options.diff === true;
   }
 
   get scriptTimeoutMs(): number {

@@ -3,7 +3,7 @@
 import type { Target } from '../actions/types.ts';
 import { ActionError, ForkliftError, nodeFailure, type Failure } from '../errors.ts';
 import { parseFacts, type NodeFacts } from '../shell/facts.ts';
-import { CANNOT_START, parseRecords, type ScriptMode } from '../shell/script.ts';
+import { CANNOT_START, parseRecords, renderScript, type ScriptMode } from '../shell/script.ts';
 import { maskSecrets } from '../shell/sh.ts';
 import { ConnectionLostError } from '../transport/errors.ts';
 import type { RunOutput } from '../transport/types.ts';
@@ -13,6 +13,7 @@ import { mapLimit } from './limit.ts';
 import type { Operation, StackNode } from './operation.ts';
 import type { NodeActionResult } from './results.ts';
 import { buildPhaseScript } from './script.ts';
+import { readChanges } from './diff.ts';
 
 export interface NodePhaseResult {
   ok: boolean;
@@ -96,22 +97,30 @@ export function targetOf(node: StackNode): Target {
 
 async function runOnNode(op: Operation, run: PhaseRun, node: StackNode, ctx: PlanContext): Promise<NodePhaseResult> {
   op.throwIfCancelled();
-  const { script, actions, sources } = await buildPhaseScript(run.planFor(node), ctx, targetOf(node), run.mode);
+  const { script, actions, sources, previews, blocks, secrets } = await buildPhaseScript(run.planFor(node), ctx, targetOf(node), run.mode, { diff: op.diff });
   if (actions.length === 0) return { ok: true, actions: [] };
-  if (op.showScripts) op.emit({ type: 'node-script', phase: run.phase, node: node.info.name, script: script.shown });
+  if (op.showScripts) {
+    const applyScript = run.mode === 'check' ? { applyScript: renderScript(blocks, 'apply').shown } : {};
+    op.emit({ type: 'node-script', phase: run.phase, node: node.info.name, script: script.shown, ...applyScript });
+  }
   const where = { node: node.info.name, group: node.info.group, phase: run.phase };
   // What the node prints back may hold a secret's value (a config shown by a failing check): masked.
-  const mask = (text: string) => maskSecrets(text, script.secrets);
+  const mask = (text: string) => maskSecrets(text, secrets);
   const results = (records: ReturnType<typeof parseRecords>['records']): NodeActionResult[] =>
-    records.map((r) => ({
-      phase: run.phase,
-      name: actions[r.index]?.label ?? `#${r.index}`,
-      status: r.status,
-      changed: r.status === 'changed' || r.status === 'would-change',
-      exitCode: r.exitCode,
-      stdout: mask(r.stdout),
-      stderr: mask(r.stderr),
-    }));
+    records.map((r) => {
+      // A previewed step's frames come first in its stdout: read into changes, never shown raw.
+      const { stdout, changes } = readChanges(r.stdout, previews[r.index] ?? [], secrets);
+      return {
+        phase: run.phase,
+        name: actions[r.index]?.label ?? `#${r.index}`,
+        status: r.status,
+        changed: r.status === 'changed' || r.status === 'would-change',
+        exitCode: r.exitCode,
+        stdout: mask(stdout),
+        stderr: mask(r.stderr),
+        ...(changes.length ? { changes } : {}),
+      };
+    });
   let out: RunOutput;
   try {
     const options = { ...(op.signal ? { signal: op.signal } : {}), ...(sources.size ? { sources } : {}), timeoutMs: op.scriptTimeoutMs };

@@ -1,9 +1,12 @@
 // Results are data: what the CLI prints as a table or as --json, and what the API returns.
 import type { ActionResult } from '../actions/types.ts';
 import type { Failure } from '../errors.ts';
+import type { FileChange } from './diff.ts';
 
 export interface NodeActionResult extends ActionResult {
   phase: string;
+  /** What its file-like steps change (dry runs; lift with diff): a unified diff per file, secrets as ***. */
+  changes?: FileChange[];
 }
 
 export interface NodeResult {

@@ -2,7 +2,8 @@
 // aggregated → rendered blocks. Pure apart from awaiting plan functions.
 import type { Action, Target } from '../actions/types.ts';
 import { SpecError } from '../errors.ts';
-import { renderScript, scriptSources, type Block, type ScriptMode } from '../shell/script.ts';
+import type { Preview } from '../shell/preview.ts';
+import { renderScript, scriptSources, type Block, type RenderOptions, type ScriptMode } from '../shell/script.ts';
 import type { Cmd } from '../shell/sh.ts';
 import type { ByteSource } from '../shell/stream.ts';
 import { planActions, type PlanContext, type PlanItem } from '../spec/plan.ts';
@@ -13,6 +14,15 @@ export interface PhaseScript {
   actions: Action[];
   /** Content the script may ask for (streamed files), by SHA-256. */
   sources: Map<string, ByteSource>;
+  /** Each action's steps' previews (file-like steps), for reading what the node sends back. */
+  previews: Array<Array<Preview | undefined>>;
+  /** The script's blocks, to render the same plan in another mode (a dry run shows the apply script). */
+  blocks: Block[];
+  /**
+   * Every secret value the plan holds, also those only its applies hold (a dry run's script
+   * has no applies): what the node prints back, and diffs, are masked with them.
+   */
+  secrets: string[];
 }
 
 /**
@@ -60,7 +70,7 @@ function fold(actions: readonly Action[]): Folded {
   return { actions: out, at };
 }
 
-export async function buildPhaseScript(item: PlanItem, ctx: PlanContext, target: Target, mode: ScriptMode = 'apply'): Promise<PhaseScript> {
+export async function buildPhaseScript(item: PlanItem, ctx: PlanContext, target: Target, mode: ScriptMode = 'apply', options: RenderOptions = {}): Promise<PhaseScript> {
   const { actions, at } = fold(await planActions(item, ctx));
   const blocks: Block[] = actions.map((a, i) => {
     let steps;
@@ -78,5 +88,7 @@ export async function buildPhaseScript(item: PlanItem, ctx: PlanContext, target:
     });
     return { label: a.label, steps, onChangeOf };
   });
-  return { script: renderScript(blocks, mode), actions, sources: scriptSources(blocks) };
+  const previews = blocks.map((b) => b.steps.map((step) => step.preview));
+  const secrets = [...new Set(blocks.flatMap((b) => b.steps.flatMap((step) => [...(step.check?.secrets ?? []), ...step.apply.secrets])))];
+  return { script: renderScript(blocks, mode, options), actions, sources: scriptSources(blocks), previews, blocks, secrets };
 }

@@ -5,6 +5,7 @@
 // The script ends with the node's facts (facts.ts), so the next phase plans with them.
 import { createHash } from 'node:crypto';
 import { FACTS_FUNCTION } from './facts.ts';
+import { renderPreview, SHOW_FUNCTION, type Preview } from './preview.ts';
 import { Cmd, lines, raw } from './sh.ts';
 import { bodyLength, NEED_MARK, parseHeader, RECORD_MARK, type ByteSource } from './stream.ts';
 
@@ -18,6 +19,8 @@ export interface BlockStep {
    * it alone gets the script's stdin and stdout, as fds 4 and 3, to ask and read).
    */
   sources?: readonly ByteSource[];
+  /** What the step would change, read on the node when its check fails (dry runs, diffs). */
+  preview?: Preview;
 }
 
 export interface Block {
@@ -29,6 +32,11 @@ export interface Block {
 
 /** apply: converge the node. check: run only the read-only checks and report what would change. */
 export type ScriptMode = 'apply' | 'check';
+
+export interface RenderOptions {
+  /** Run the previews of steps whose check fails (always in a dry run): diffs of what changes. */
+  diff?: boolean;
+}
 
 /** The script's exit code when it could not start on the node (no room for its capture folder). */
 export const CANNOT_START = 97;
@@ -62,7 +70,7 @@ fl_report() {
   fi
 }`;
 
-function renderStep(index: number, step: BlockStep, mode: ScriptMode): Cmd {
+function renderStep(index: number, stepIndex: number, step: BlockStep, mode: ScriptMode, diff: boolean): Cmd {
   // Only an apply with sources keeps the script's stdout (3) and stdin (4), to ask for them.
   const fds = step.sources?.length ? '3>&1 4<&0 ' : '';
   // `set -e` only holds in a subshell that is not itself part of an if/||/&& list,
@@ -83,6 +91,7 @@ function renderStep(index: number, step: BlockStep, mode: ScriptMode): Cmd {
     step.check,
     raw(`) </dev/null >/dev/null 2>&1; fl_rc=$?`),
     raw('if [ "$fl_rc" -ne 0 ]; then'),
+    step.preview && (diff || mode === 'check') ? renderPreview(stepIndex, step.preview) : undefined,
     apply,
     raw('fi'),
   );
@@ -97,12 +106,12 @@ function renderStep(index: number, step: BlockStep, mode: ScriptMode): Cmd {
 const PENDING_DIR = '${FORKLIFT_PENDING:-/var/lib/forklift/pending}';
 const pendingKey = (label: string) => createHash('sha256').update(label).digest('hex').slice(0, 16);
 
-function renderBlock(block: Block, index: number, mode: ScriptMode, notify: readonly string[]): Cmd {
+function renderBlock(block: Block, index: number, mode: ScriptMode, notify: readonly string[], diff: boolean): Cmd {
   const apply = mode === 'apply';
   const marks = apply && notify.length ? raw(`if [ "$fl_c${index}" = 1 ]; then mkdir -p "$fl_pending" && touch ${notify.map((k) => `"$fl_pending/${k}"`).join(' ')}; fi`) : undefined;
   const own = block.onChangeOf?.length ? pendingKey(block.label) : undefined;
   const body = lines(
-    ...block.steps.map((step) => renderStep(index, step, mode)),
+    ...block.steps.map((step, j) => renderStep(index, j, step, mode, diff)),
     raw(`if [ "$fl_c${index}" = 1 ]; then fl_report ${index} ${apply ? 'changed' : 'would-change'} 0; else fl_report ${index} ok 0; fi`),
     marks,
     apply && own ? raw(`rm -f "$fl_pending/${own}"`) : undefined,
@@ -114,10 +123,20 @@ function renderBlock(block: Block, index: number, mode: ScriptMode, notify: read
 }
 
 /** The whole phase script for one node; it ends by printing the node's facts. */
-export function renderScript(blocks: readonly Block[], mode: ScriptMode = 'apply'): Cmd {
+export function renderScript(blocks: readonly Block[], mode: ScriptMode = 'apply', options: RenderOptions = {}): Cmd {
   const notify = blocks.map((_, i) => blocks.filter((b) => b.onChangeOf?.includes(i)).map((b) => pendingKey(b.label)));
   const header = raw(`# forklift ${mode} script: ${blocks.length} action${blocks.length === 1 ? '' : 's'}`);
-  return lines(header, raw(PRELUDE), raw(`fl_pending=${PENDING_DIR}`), ...blocks.map((b, i) => renderBlock(b, i, mode, notify[i]!)), raw(TRAILER), raw('exit 0'));
+  const diff = options.diff === true;
+  const previews = (diff || mode === 'check') && blocks.some((b) => b.steps.some((s) => s.preview));
+  return lines(
+    header,
+    raw(PRELUDE),
+    previews ? raw(SHOW_FUNCTION) : undefined,
+    raw(`fl_pending=${PENDING_DIR}`),
+    ...blocks.map((b, i) => renderBlock(b, i, mode, notify[i]!, diff)),
+    raw(TRAILER),
+    raw('exit 0'),
+  );
 }
 
 // The facts come last, after every action: they describe the node as the phase left it.

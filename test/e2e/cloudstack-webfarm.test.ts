@@ -110,7 +110,7 @@ describe('webfarm on the cloudstack endpoint', { concurrency: false }, () => {
   });
 
   it('destroy leaves no VM in the endpoint and no container', async () => {
-    const run = await cli('destroy');
+    const run = await cli('destroy', '--yes');
     assert.equal(run.code, 0, run.stderr);
     assert.deepEqual(await allVms(), []);
     assertNothingLeft();
@@ -135,7 +135,7 @@ describe('webfarm on the cloudstack endpoint', { concurrency: false }, () => {
     await assertNoOrphans({ lb: 1, web: 1 });
     const lb = byGroup(again, 'lb')[0]!;
     assert.deepEqual(await servedBy(lb.address, 2), new Set([byGroup(again, 'web')[0]!.name]));
-    const run = await cli('destroy', '-q');
+    const run = await cli('destroy', '--yes', '-q');
     assert.equal(run.code, 0, run.stderr);
     assert.deepEqual(await allVms(), []);
     assertNothingLeft();

@@ -58,7 +58,7 @@ describe('forklift init, then converge at once', { timeout: 10 * 60_000 }, () =>
 
   test('npx forklift destroy removes the node', () => {
     assert.ok(address, 'converge made no node');
-    const r = run('npx', ['forklift', 'destroy']);
+    const r = run('npx', ['forklift', 'destroy', '--yes']);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^removed app-[0-9a-f]{4} \(app\) /);
     const nodes = run('npx', ['forklift', 'nodes']);

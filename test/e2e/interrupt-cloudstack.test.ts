@@ -124,7 +124,7 @@ const points: Point[] = [
   { moment: 'when bootstrap starts', args: ['converge', 'web=5'], trigger: () => onStderrLine(/^» bootstrap on/), then: 5 },
   { moment: 'when configure starts', args: ['converge', 'web=6'], trigger: () => onStderrLine(/^» configure on/), then: 6 },
   { moment: 'during a scale-down, when the cloud took the first destroy', args: ['converge', 'web=2'], trigger: request('destroyVirtualMachine', 'after'), then: 3 },
-  { moment: 'during destroy, when the cloud took the first destroy', args: ['destroy', 'web'], trigger: request('destroyVirtualMachine', 'after'), then: 2 },
+  { moment: 'during destroy, when the cloud took the first destroy', args: ['destroy', '--yes', 'web'], trigger: request('destroyVirtualMachine', 'after'), then: 2 },
 ];
 
 describe('interrupted runs through the CloudStack endpoint', { concurrency: false, timeout: 20 * 60_000 }, () => {

@@ -80,8 +80,8 @@ const points: Point[] = [
   { moment: 'when configure starts', args: ['converge', 'web=8'], trigger: () => onStderrLine(/^» configure on/), then: 6 },
   { moment: 'during a scale-down, when the first node is removed', args: ['converge', 'web=2'], trigger: () => onStderrLine(/^- web-/), then: 4 },
   { moment: "during a scale-down, when a node's first file goes", args: ['converge', 'web=1'], trigger: () => onRemovalIn(webNow), then: 3 },
-  { moment: 'during destroy, when the first node is removed', args: ['destroy', 'web'], trigger: () => onStderrLine(/^- web-/), then: 3 },
-  { moment: "during destroy, when a node's first file goes", args: ['destroy', 'web'], trigger: () => onRemovalIn(webNow), then: 2 },
+  { moment: 'during destroy, when the first node is removed', args: ['destroy', '--yes', 'web'], trigger: () => onStderrLine(/^- web-/), then: 3 },
+  { moment: "during destroy, when a node's first file goes", args: ['destroy', '--yes', 'web'], trigger: () => onRemovalIn(webNow), then: 2 },
 ];
 
 describe('interrupted runs on local nodes', { concurrency: false, timeout: 15 * 60_000 }, () => {
@@ -107,7 +107,7 @@ describe('interrupted runs on local nodes', { concurrency: false, timeout: 15 * 
   }
 
   it('a destroy after all of it leaves no container or chain of the stack', async () => {
-    const run = await cli(['destroy', '-q']);
+    const run = await cli(['destroy', '--yes', '-q']);
     assert.equal(run.code, 0, run.stderr);
     assert.deepEqual(dirs(), []);
     const rules = spawnSync('iptables', ['-w', '-S'], { encoding: 'utf8' }).stdout;

@@ -21,7 +21,7 @@ describe('stack lock', { concurrency: false }, () => {
     assert.match(second.stderr, new RegExp(`^forklift: local: stack ${stack} is locked by forklift converge \\(pid ${first.pid} on ${hostname()}, since [^)]+\\); wait for it to finish`));
     first.kill('SIGKILL');
     await exited;
-    const after = await cli(['destroy', '-q']);
+    const after = await cli(['destroy', '--yes', '-q']);
     assert.equal(after.code, 0, after.stderr);
     assert.deepEqual(leftovers(stack), { containers: [], processes: [] });
   });

@@ -91,7 +91,7 @@ describe('webfarm on local nodes', { concurrency: false }, () => {
   });
 
   it('destroy leaves no container, firewall chain or process of the stack', async () => {
-    const run = await cli(['destroy']);
+    const run = await cli(['destroy', '--yes']);
     assert.equal(run.code, 0, run.stderr);
     assert.deepEqual(leftovers(stack), { containers: [], processes: [] });
     for (const name of everNames) assert.ok(!hasChain(stack, name), `chain of ${name} left behind`);

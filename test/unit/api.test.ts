@@ -22,6 +22,8 @@ const ACTION_HELPERS = new Set(['defineAction', 'action']);
 /** Commands that run a tool (a new stack, shell completion, the version, the CloudStack-compatible test endpoint) rather than operate on a stack. */
 const TOOLS = new Set(['init', 'completion', '__complete', 'version', 'cloudstack-endpoint', 'sessions']);
 const verbCommands = () => program().commands.filter((c) => !TOOLS.has(c.name()));
+/** A verb whose library function has another name: `plan` is the plan combinator (plan(...items)). */
+const FUNCTION: Record<string, string> = { plan: 'planStack' };
 
 describe('public API', () => {
   test('every exported action constructor is in docs/reference.md, and every documented action is exported', () => {
@@ -44,19 +46,23 @@ describe('public API', () => {
 
   test('every CLI verb is an exported library function, and the reference lists it', () => {
     const verbs = verbCommands().map((c) => c.name()).sort();
-    assert.deepEqual(verbs, ['check', 'converge', 'destroy', 'exec', 'lift', 'nodes', 'ssh', 'unlock']);
+    assert.deepEqual(verbs, ['check', 'converge', 'destroy', 'exec', 'lift', 'nodes', 'plan', 'ssh', 'unlock']);
     for (const verb of verbs) {
-      assert.equal(typeof (api as Record<string, unknown>)[verb], 'function', `forklift ${verb} has no library function`);
-      assert.match(reference, new RegExp(`\\| \`${verb}\\(.*\\| \`forklift ${verb} `), `docs/reference.md has no row for ${verb}`);
+      const fn = FUNCTION[verb] ?? verb;
+      assert.equal(typeof (api as Record<string, unknown>)[fn], 'function', `forklift ${verb} has no library function`);
+      assert.match(reference, new RegExp(`\\| \`${fn}\\(.*\\| \`forklift ${verb} `), `docs/reference.md has no row for ${verb}`);
     }
   });
 
   test('every CLI option maps to an option of the library function', () => {
     // CLI-only presentation flags; everything else must be a library option.
-    const presentation = new Set(['file', 'json', 'quiet', 'verbose']);
+    // --show-scripts is the library's `scripts: true` (node-script events), shown on stdout;
+    // --detailed-exitcode, --out and --yes are about the process and its files, not the operation.
+    const presentation = new Set(['file', 'json', 'quiet', 'verbose', 'showScripts', 'detailedExitcode', 'out', 'yes']);
     const libraryOption: Record<string, Record<string, string>> = {
-      converge: { phase: 'phases', timeout: 'scriptTimeoutMs' },
-      lift: { phase: 'phases', timeout: 'scriptTimeoutMs', limit: 'limit' },
+      converge: { phase: 'phases', timeout: 'scriptTimeoutMs', plan: 'applyPlan' },
+      plan: { phase: 'phases' },
+      lift: { phase: 'phases', timeout: 'scriptTimeoutMs', limit: 'limit', diff: 'diff' },
       check: { phase: 'phases', timeout: 'scriptTimeoutMs', limit: 'limit' },
       exec: { timeout: 'timeoutMs', limit: 'limit' },
       nodes: {},

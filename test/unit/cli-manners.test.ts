@@ -126,7 +126,7 @@ describe('shell completion', () => {
   const values = async (...words: string[]) => (await candidates(program(), words, facts)).map((c) => c.value);
 
   it('verbs, a verb\'s flags, group counts, groups, phases, nodes, files', async () => {
-    assert.deepEqual(await values(''), ['init', 'converge', 'lift', 'check', 'nodes', 'exec', 'ssh', 'destroy', 'unlock', 'sessions', 'completion', 'version', 'cloudstack-endpoint', 'help']);
+    assert.deepEqual(await values(''), ['init', 'plan', 'converge', 'lift', 'check', 'nodes', 'exec', 'ssh', 'destroy', 'unlock', 'sessions', 'completion', 'version', 'cloudstack-endpoint', 'help']);
     assert.deepEqual(await values('converge', ''), ['web=', 'lb=']);
     assert.deepEqual(await values('converge', 'web', '=', '2', ''), ['lb='], 'bash splits web=2 at =');
     assert.deepEqual(await values('converge', '-f', 'other.ts', ''), ['db=']);

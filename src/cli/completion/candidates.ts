@@ -53,6 +53,7 @@ export async function candidates(root: Command, typed: readonly string[], stack:
   if (current.startsWith('-')) return flags(cmd, root);
   const positionals = positionalArgs(cmd, args);
   switch (verb) {
+    case 'plan':
     case 'converge': {
       const given = new Set(positionals.map((w) => w.split('=')[0]));
       return (await groupsOf(stack, file)).filter((g) => !given.has(g)).map((g) => ({ value: `${g}=`, description: 'group: its count' }));
