@@ -18,17 +18,20 @@ export function formatResult(result: OperationResult, dryRun = false, p: Paint =
     rows.push([n.name, n.group, n.address, n.ok ? (n.created ? 'created' : 'ok') : 'FAILED', String(n.actions.filter((a) => a.changed).length)]);
   }
   for (const r of result.removed) rows.push([r.name, r.group, r.address, 'removed', '-']);
+  for (const u of result.untouched ?? []) rows.push([u.name, u.group, u.address, 'untouched', '-']);
   const failures = [...result.errors, ...result.nodes.flatMap((n) => (n.error ? [n.error] : []))].map((f) => f.message);
+  // A rolling run's stop is said in its own line, not counted as a failed node.
+  const failed = failures.length - result.errors.filter((e) => e.code === 'MAX_FAIL').length;
   const changed = dryRun ? `${result.changed} action${result.changed === 1 ? '' : 's'} would change` : `${result.changed} changed action${result.changed === 1 ? '' : 's'}`;
   const summary = `${result.nodes.length} node${result.nodes.length === 1 ? '' : 's'}, ${changed}` +
-    (result.removed.length ? `, ${result.removed.length} removed` : '') + (failures.length ? `, ${failures.length} failed` : '');
+    (result.removed.length ? `, ${result.removed.length} removed` : '') + (result.untouched?.length ? `, ${result.untouched.length} untouched` : '') + (failed ? `, ${failed} failed` : '');
   const wouldChange = dryRun
     ? result.nodes.flatMap((n) => {
         const names = n.actions.filter((a) => a.changed).map((a) => `${a.phase}: ${a.name}`);
         return names.length ? [`\n${n.name} would change:`, ...names.map((x) => `  ${x}`)] : [];
       })
     : [];
-  const status = (cell: string) => (/^FAILED/.test(cell) ? p.red(cell) : /^created/.test(cell) ? p.green(cell) : /^removed/.test(cell) ? p.yellow(cell) : cell);
+  const status = (cell: string) => (/^FAILED/.test(cell) ? p.red(cell) : /^created/.test(cell) ? p.green(cell) : /^(removed|untouched)/.test(cell) ? p.yellow(cell) : cell);
   const painted = table(rows, (cell, row, column) => (row === 0 ? p.bold(cell) : column === STATUS_COLUMN ? status(cell) : cell));
   const red = (text: string) => text.split('\n').map((l, i) => (i === 0 ? p.red(l) : l)).join('\n');
   return [painted, '', failures.length ? p.red(summary) : p.bold(summary), ...wouldChange, ...failures.map((f) => `\n${red(f)}`)].join('\n');

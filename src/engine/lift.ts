@@ -16,6 +16,8 @@ import type { PlanItem } from '../spec/plan.ts';
 import type { ScriptMode } from '../shell/script.ts';
 import { countChanged, type NodeResult, type OperationResult } from './results.ts';
 import { inScope } from './scope.ts';
+import { compareText } from '../text.ts';
+import { batches, parseAmount, parseSerial, tooManyFailed, type Amount, type Serial } from './batches.ts';
 
 export interface LiftOptions extends OperationOptions {
   /** Only these groups (default: all). */
@@ -28,6 +30,18 @@ export interface LiftOptions extends OperationOptions {
    * have is a UsageError listing its nodes.
    */
   limit?: string[];
+  /**
+   * Rolling run (Ansible's serial): batches of each group, N nodes (`2`) or a share
+   * (`'25%'`), or a list of sizes whose last repeats (`[1, '50%']`); a batch runs every
+   * phase before the next batch starts. Default: every node at once.
+   */
+  serial?: Serial;
+  /**
+   * Stop before the next batch once more nodes have failed than this (N, or a share of the
+   * nodes the run works on; 0: the first failure); the nodes not reached are the result's
+   * `untouched`. Default: stop when every node of a batch failed.
+   */
+  maxFail?: Amount;
 }
 
 export async function lift(stack: StackConfig, options: LiftOptions = {}): Promise<OperationResult> {
@@ -46,6 +60,7 @@ async function liftIn(mode: ScriptMode, config: StackConfig, options: LiftOption
   const stack = validateStack(config);
   if (options.groups?.length) pickGroups(stack.groups, options.groups);
   const phases = phasesToRun(stack, options.phases);
+  const rolling = { serial: options.serial === undefined ? undefined : parseSerial(options.serial), maxFail: options.maxFail === undefined ? undefined : parseAmount(options.maxFail, 'maxFail', { zero: true }) };
   return withOperation(stack, options, async (op) => {
     const all = await op.listed();
     const scope = inScope(stack.stack, all, { groups: options.groups, limit: options.limit });
@@ -53,7 +68,7 @@ async function liftIn(mode: ScriptMode, config: StackConfig, options: LiftOption
     const defined = new Set(stack.groups.map((g) => g.name));
     const listed = op.stackNodes(await op.readState(all, (n) => phases.length > 0 && scope(n) && defined.has(n.group)));
     const only = (n: StackNode) => scope(n.info);
-    const result = await runPhases(op, listed.filter((n) => n.info.state === 'running'), { bootstrap: false, phases, only, mode });
+    const result = await runPhases(op, listed.filter((n) => n.info.state === 'running'), { bootstrap: false, phases, only, mode, ...rolling });
     // A node that is not running is not configured: it is reported, not silently left out.
     const down = phases.length ? listed.filter((n) => n.info.state !== 'running' && only(n)) : [];
     if (!down.length) return result;
@@ -73,6 +88,10 @@ interface RunPlan {
   /** Limit work to these nodes; the others still count for nodesWithRole. */
   only?: ((node: StackNode) => boolean) | undefined;
   mode?: ScriptMode;
+  /** Batch sizes per group (serial); each batch runs every phase before the next starts. */
+  serial?: Amount[] | undefined;
+  /** How many failed nodes stop the run before its next batch. */
+  maxFail?: Amount | undefined;
 }
 
 /**
@@ -114,9 +133,9 @@ export async function runPhases(op: Operation, nodes: StackNode[], how: RunPlan)
   for (const [id, error] of await gatherFacts(op, unknown, (n) => firstPhase(n)!, record)) fail(id, error);
   await evaluateSettings(op, nodes, record);
 
-  const runOne = async (phase: string, on: StackNode[], planFor: (n: StackNode) => PlanItem) => {
+  const runOne = async (phase: string, on: StackNode[], planFor: (n: StackNode) => PlanItem, oneNode?: ReadonlySet<string>) => {
     op.throwIfCancelled();
-    const phaseResults = await runPhase(op, { phase, nodes: on, all: nodes.map((n) => n.ref), planFor, ...(how.mode ? { mode: how.mode } : {}) });
+    const phaseResults = await runPhase(op, { phase, nodes: on, all: nodes.map((n) => n.ref), planFor, ...(how.mode ? { mode: how.mode } : {}), ...(oneNode ? { oneNode } : {}) });
     const facts: Array<readonly [StackNode, NodeFacts]> = [];
     for (const n of on) {
       const r = phaseResults.get(n.info.id);
@@ -136,9 +155,57 @@ export async function runPhases(op: Operation, nodes: StackNode[], how: RunPlan)
       await Promise.all(todo.filter((n) => phaseResults.get(n.info.id)?.ok).map((n) => op.tagNode(n.info, { [TAG.bootstrapped]: 'true' })));
     }
   }
-  for (const phase of how.phases) await runOne(phase, alive(), (n) => phasePlan(n.group, phase));
+  const ok = (n: StackNode) => results.get(n.info.id)!.ok;
+  // Batches (and each group's one node) in name order, whatever order the nodes were made in.
+  const rounds = batches([...alive()].sort((a, b) => compareText(a.info.name, b.info.name)), (n) => n.info.group, how.serial);
+  const oneNode = new OneNodes();
+  let untouched: StackNode[] = [];
+  const errors: Failure[] = [];
+  for (const [i, batch] of rounds.entries()) {
+    if (i > 0) {
+      const failed = working.filter((n) => !ok(n)).length;
+      const previous = rounds[i - 1]!;
+      if (tooManyFailed(how.maxFail, failed, working.length, previous.filter((n) => !ok(n)).length, previous.length)) {
+        untouched = rounds.slice(i).flat();
+        errors.push(stopped(how.maxFail, failed, working.length, i, rounds.length, untouched));
+        break;
+      }
+    }
+    if (rounds.length > 1) op.emit({ type: 'batch-start', batch: i + 1, batches: rounds.length, nodes: batch.map((n) => n.info.name) });
+    for (const phase of how.phases) {
+      const on = batch.filter(ok);
+      await runOne(phase, on, (n) => phasePlan(n.group, phase), oneNode.pick(phase, on));
+    }
+  }
   // A phase reports a cancelled node as failed; the operation as a whole ends cancelled.
   op.throwIfCancelled();
-  const list = [...results.values()];
-  return { stack: op.stack.stack, ok: list.every((n) => n.ok), nodes: list, removed: [], errors: [], changed: countChanged(list) };
+  const left = new Set(untouched.map((n) => n.info.id));
+  const list = [...results.values()].filter((n) => !left.has(n.id));
+  return {
+    stack: op.stack.stack, ok: errors.length === 0 && list.every((n) => n.ok), nodes: list, removed: [], errors, changed: countChanged(list),
+    ...(untouched.length ? { untouched: untouched.map((n) => ({ name: n.info.name, id: n.info.id, group: n.info.group, address: n.info.address })) } : {}),
+  };
+}
+
+/** Which node of each group runs onOneNode work, per phase: the first one alive in the first batch that has the group. */
+class OneNodes {
+  private readonly chosen = new Map<string, Set<string>>();
+  private readonly groups = new Map<string, Set<string>>();
+
+  pick(phase: string, nodes: readonly StackNode[]): ReadonlySet<string> {
+    const chosen = this.chosen.get(phase) ?? this.chosen.set(phase, new Set()).get(phase)!;
+    const groups = this.groups.get(phase) ?? this.groups.set(phase, new Set()).get(phase)!;
+    for (const n of nodes) {
+      if (groups.has(n.info.group)) continue;
+      groups.add(n.info.group);
+      chosen.add(n.info.id);
+    }
+    return chosen;
+  }
+}
+
+function stopped(maxFail: Amount | undefined, failed: number, total: number, done: number, of: number, untouched: readonly StackNode[]): Failure {
+  const why = maxFail === undefined ? 'every node of the last batch failed' : `${failed} of ${total} nodes failed, more than --max-fail ${maxFail} allows`;
+  const names = untouched.map((n) => n.info.name);
+  return { code: 'MAX_FAIL', message: `stopped after batch ${done} of ${of}: ${why}; untouched: ${names.join(', ')}` };
 }

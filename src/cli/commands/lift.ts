@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { check, lift, type LiftOptions } from '../../engine/lift.ts';
 import type { StackConfig } from '../../config/define.ts';
 import type { OperationResult } from '../../engine/results.ts';
+import { parseAmount, parseSerial } from '../../engine/batches.ts';
 import { prepare, type CommonFlags } from '../context.ts';
 import { limitOption, secondsAsMs, stackFileOption } from '../options.ts';
 import { formatResult, printJson } from '../output.ts';
@@ -22,10 +23,12 @@ function phasesCommand(name: string, description: string, verb: string, operatio
     .addOption(stackFileOption())
     .option('--phase <name...>', `phases to ${verb}, in order (default: configure)`)
     .addOption(limitOption())
+    .option('--serial <sizes>', 'rolling: batches of each group, N nodes or P% (a list such as 1,25%: the last size repeats); each batch runs every phase before the next')
+    .option('--max-fail <n>', 'rolling: stop before the next batch once more than N nodes (or P% of them) failed; 0 stops at the first failure')
     .option('--timeout <seconds>', "stop a node's phase script after this many seconds (default 1800)", secondsAsMs)
     .option('--json', 'print results as JSON')
     .option('-q, --quiet', 'no progress output')
-    .action(async (groups: string[], flags: CommonFlags & { phase?: string[]; timeout?: number; limit?: string[] }) => {
+    .action(async (groups: string[], flags: CommonFlags & { phase?: string[]; timeout?: number; limit?: string[]; serial?: string; maxFail?: string }) => {
       const { stack, options } = await prepare(flags);
       const result = await operation(stack, {
         ...options,
@@ -33,6 +36,8 @@ function phasesCommand(name: string, description: string, verb: string, operatio
         ...(flags.phase ? { phases: flags.phase } : {}),
         ...(flags.timeout ? { scriptTimeoutMs: flags.timeout } : {}),
         ...(flags.limit ? { limit: flags.limit } : {}),
+        ...(flags.serial !== undefined ? { serial: parseSerial(flags.serial) } : {}),
+        ...(flags.maxFail !== undefined ? { maxFail: parseAmount(flags.maxFail, '--max-fail', { zero: true }) } : {}),
       });
       if (flags.json) printJson(result);
       else process.stdout.write(`${formatResult(result, dryRun)}\n`);

@@ -94,6 +94,10 @@ export class ProgressView {
         if (s.perNode) out.push(`${p.yellow('-')} ${event.name} (${event.group || 'untagged'}) removed`);
         break;
       }
+      case 'batch-start':
+        out.push(...this.close(now));
+        out.push(p.bold(`» batch ${event.batch} of ${event.batches}: ${event.nodes.length > 8 ? plural(event.nodes.length, 'node') : event.nodes.join(', ')}`));
+        break;
       case 'phase-start':
         out.push(...this.close(now));
         this.section = section('phase', event.phase, event.nodes.length, now, this.perNode(event.nodes.length));
