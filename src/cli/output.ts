@@ -39,7 +39,9 @@ export function formatResult(result: OperationResult, dryRun = false, p: Paint =
 
 export function formatNodes(list: readonly NodeListing[]): string {
   if (list.length === 0) return 'no nodes';
-  return table([['ID', 'NAME', 'GROUP', 'ADDRESS', 'STATE', 'BOOTSTRAPPED'], ...list.map((n) => [n.id, n.name, n.group, n.address, n.state, n.tags['forklift-bootstrapped'] ?? 'no'])]);
+  const code = (n: NodeListing) => (!n.code ? '-' : n.code.status === 'behind' ? `behind (${n.code.behind.join(', ')})` : n.code.status);
+  const applied = (n: NodeListing) => (n.code?.appliedAt ? `${n.code.appliedAt.replace(/\.\d+Z$/, 'Z')} by ${n.code.appliedBy ?? '?'}` : '-');
+  return table([['ID', 'NAME', 'GROUP', 'ADDRESS', 'STATE', 'BOOTSTRAPPED', 'CODE', 'APPLIED'], ...list.map((n) => [n.id, n.name, n.group, n.address, n.state, n.tags['forklift-bootstrapped'] ?? 'no', code(n), applied(n)])]);
 }
 
 export function formatRemoved(list: readonly RemovedNode[]): string {

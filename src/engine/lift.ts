@@ -17,6 +17,7 @@ import type { ScriptMode } from '../shell/script.ts';
 import { countChanged, type NodeResult, type OperationResult } from './results.ts';
 import { inScope } from './scope.ts';
 import { compareText } from '../text.ts';
+import { behindFor, codeStatus, recordApplied } from './applied.ts';
 import { batches, parseAmount, parseSerial, tooManyFailed, type Amount, type Serial } from './batches.ts';
 
 export interface LiftOptions extends OperationOptions {
@@ -42,6 +43,8 @@ export interface LiftOptions extends OperationOptions {
    * `untouched`. Default: stop when every node of a batch failed.
    */
   maxFail?: Amount;
+  /** Only the nodes whose code is behind for the phases run (see `nodes`: their recorded plan digest is not the stack file's). */
+  stale?: boolean;
 }
 
 export async function lift(stack: StackConfig, options: LiftOptions = {}): Promise<OperationResult> {
@@ -67,7 +70,8 @@ async function liftIn(mode: ScriptMode, config: StackConfig, options: LiftOption
     // Only the nodes that will work are contacted (their state read on the connection they then run on).
     const defined = new Set(stack.groups.map((g) => g.name));
     const listed = op.stackNodes(await op.readState(all, (n) => phases.length > 0 && scope(n) && defined.has(n.group)));
-    const only = (n: StackNode) => scope(n.info);
+    const stale = options.stale ? await staleNodes(op, listed.filter((n) => n.info.state === 'running'), phases) : undefined;
+    const only = (n: StackNode) => scope(n.info) && (!stale || stale.has(n.info.id));
     const result = await runPhases(op, listed.filter((n) => n.info.state === 'running'), { bootstrap: false, phases, only, mode, ...rolling });
     // A node that is not running is not configured: it is reported, not silently left out.
     const down = phases.length ? listed.filter((n) => n.info.state !== 'running' && only(n)) : [];
@@ -79,6 +83,13 @@ async function liftIn(mode: ScriptMode, config: StackConfig, options: LiftOption
     const nodes = [...result.nodes, ...failed].sort((a, b) => a.group.localeCompare(b.group) || a.name.localeCompare(b.name));
     return { ...result, ok: false, nodes };
   }, mode === 'apply' ? 'lift' : undefined);
+}
+
+/** Ids of the nodes whose recorded digest of any of `phases` is not the stack file's. */
+async function staleNodes(op: Operation, running: StackNode[], phases: readonly string[]): Promise<Set<string>> {
+  await evaluateSettings(op, running, false);
+  const status = await codeStatus(op, running);
+  return new Set(running.filter((n) => behindFor(status.get(n.info.id), n.info.tags, phases)).map((n) => n.info.id));
 }
 
 interface RunPlan {
@@ -180,6 +191,10 @@ export async function runPhases(op: Operation, nodes: StackNode[], how: RunPlan)
   // A phase reports a cancelled node as failed; the operation as a whole ends cancelled.
   op.throwIfCancelled();
   const left = new Set(untouched.map((n) => n.info.id));
+  if (record) {
+    const done = working.filter((n) => ok(n) && !left.has(n.info.id)).map((node) => ({ node, changed: results.get(node.info.id)!.actions.some((a) => a.changed) }));
+    await recordApplied(op, nodes, done, how.phases);
+  }
   const list = [...results.values()].filter((n) => !left.has(n.id));
   return {
     stack: op.stack.stack, ok: errors.length === 0 && list.every((n) => n.ok), nodes: list, removed: [], errors, changed: countChanged(list),

@@ -25,10 +25,11 @@ function phasesCommand(name: string, description: string, verb: string, operatio
     .addOption(limitOption())
     .option('--serial <sizes>', 'rolling: batches of each group, N nodes or P% (a list such as 1,25%: the last size repeats); each batch runs every phase before the next')
     .option('--max-fail <n>', 'rolling: stop before the next batch once more than N nodes (or P% of them) failed; 0 stops at the first failure')
+    .option('--stale', 'only the nodes whose code is behind the stack file (see forklift nodes)')
     .option('--timeout <seconds>', "stop a node's phase script after this many seconds (default 1800)", secondsAsMs)
     .option('--json', 'print results as JSON')
     .option('-q, --quiet', 'no progress output')
-    .action(async (groups: string[], flags: CommonFlags & { phase?: string[]; timeout?: number; limit?: string[]; serial?: string; maxFail?: string }) => {
+    .action(async (groups: string[], flags: CommonFlags & { phase?: string[]; timeout?: number; limit?: string[]; serial?: string; maxFail?: string; stale?: boolean }) => {
       const { stack, options } = await prepare(flags);
       const result = await operation(stack, {
         ...options,
@@ -36,6 +37,7 @@ function phasesCommand(name: string, description: string, verb: string, operatio
         ...(flags.phase ? { phases: flags.phase } : {}),
         ...(flags.timeout ? { scriptTimeoutMs: flags.timeout } : {}),
         ...(flags.limit ? { limit: flags.limit } : {}),
+        ...(flags.stale ? { stale: true } : {}),
         ...(flags.serial !== undefined ? { serial: parseSerial(flags.serial) } : {}),
         ...(flags.maxFail !== undefined ? { maxFail: parseAmount(flags.maxFail, '--max-fail', { zero: true }) } : {}),
       });
