@@ -17,6 +17,7 @@ import type { ScriptMode } from '../shell/script.ts';
 import { countChanged, type NodeResult, type OperationResult } from './results.ts';
 import { inScope } from './scope.ts';
 import { compareText } from '../text.ts';
+import { readersInScope, rollingHooks } from './rolling.ts';
 import { behindFor, codeStatus, recordApplied } from './applied.ts';
 import { batches, parseAmount, parseSerial, tooManyFailed, type Amount, type Serial } from './batches.ts';
 
@@ -43,6 +44,12 @@ export interface LiftOptions extends OperationOptions {
    * `untouched`. Default: stop when every node of a batch failed.
    */
   maxFail?: Amount;
+  /**
+   * Rolling with the topology: each batch (serial, default 1) is taken out of every node
+   * that reads it (their configure runs without it: haproxy stops sending to it), runs its
+   * phases and its group's `health` phase, then is put back. Readers in the run go first.
+   */
+  rolling?: boolean;
   /** Only the nodes whose code is behind for the phases run (see `nodes`: their recorded plan digest is not the stack file's). */
   stale?: boolean;
 }
@@ -69,10 +76,10 @@ async function liftIn(mode: ScriptMode, config: StackConfig, options: LiftOption
     const scope = inScope(stack.stack, all, { groups: options.groups, limit: options.limit });
     // Only the nodes that will work are contacted (their state read on the connection they then run on).
     const defined = new Set(stack.groups.map((g) => g.name));
-    const listed = op.stackNodes(await op.readState(all, (n) => phases.length > 0 && scope(n) && defined.has(n.group)));
+    const listed = op.stackNodes(await op.readState(all, (n) => phases.length > 0 && (scope(n) || options.rolling === true) && defined.has(n.group)));
     const stale = options.stale ? await staleNodes(op, listed.filter((n) => n.info.state === 'running'), phases) : undefined;
     const only = (n: StackNode) => scope(n.info) && (!stale || stale.has(n.info.id));
-    const result = await runPhases(op, listed.filter((n) => n.info.state === 'running'), { bootstrap: false, phases, only, mode, ...rolling });
+    const result = await runPhases(op, listed.filter((n) => n.info.state === 'running'), { bootstrap: false, phases, only, mode, ...rolling, rolling: options.rolling === true });
     // A node that is not running is not configured: it is reported, not silently left out.
     const down = phases.length ? listed.filter((n) => n.info.state !== 'running' && only(n)) : [];
     if (!down.length) return result;
@@ -103,6 +110,8 @@ interface RunPlan {
   serial?: Amount[] | undefined;
   /** How many failed nodes stop the run before its next batch. */
   maxFail?: Amount | undefined;
+  /** Take each batch out of its readers before its phases, health-check it, put it back (rolling.ts). */
+  rolling?: boolean | undefined;
 }
 
 /**
@@ -168,7 +177,12 @@ export async function runPhases(op: Operation, nodes: StackNode[], how: RunPlan)
   }
   const ok = (n: StackNode) => results.get(n.info.id)!.ok;
   // Batches (and each group's one node) in name order, whatever order the nodes were made in.
-  const rounds = batches([...alive()].sort((a, b) => compareText(a.info.name, b.info.name)), (n) => n.info.group, how.serial);
+  const order = [...alive()].sort((a, b) => compareText(a.info.name, b.info.name));
+  const runAccess = { nodes, ok: (n: StackNode) => results.get(n.info.id)?.ok ?? true, runOne: (phase: string, on: StackNode[]) => runOne(phase, on, (n) => phasePlan(n.group, phase)) };
+  const hooks = how.rolling ? rollingHooks(op, runAccess) : undefined;
+  const first = how.rolling ? await readersInScope(op, order, nodes.map((n) => n.ref)) : [];
+  const rest = order.filter((n) => !first.includes(n));
+  const rounds = [...(first.length ? [first] : []), ...batches(rest, (n) => n.info.group, how.serial ?? (how.rolling ? [1] : undefined))];
   const oneNode = new OneNodes();
   let untouched: StackNode[] = [];
   const errors: Failure[] = [];
@@ -183,9 +197,21 @@ export async function runPhases(op: Operation, nodes: StackNode[], how: RunPlan)
       }
     }
     if (rounds.length > 1) op.emit({ type: 'batch-start', batch: i + 1, batches: rounds.length, nodes: batch.map((n) => n.info.name) });
+    const blocked = await hooks?.before(batch);
+    if (blocked) {
+      untouched = rounds.slice(i).flat();
+      errors.push({ ...blocked, message: `${blocked.message}; untouched: ${untouched.map((n) => n.info.name).join(', ')}` });
+      break;
+    }
     for (const phase of how.phases) {
       const on = batch.filter(ok);
       await runOne(phase, on, (n) => phasePlan(n.group, phase), oneNode.pick(phase, on));
+    }
+    const broken = await hooks?.after(batch);
+    if (broken) {
+      untouched = rounds.slice(i + 1).flat();
+      errors.push({ ...broken, message: `${broken.message}${untouched.length ? `; untouched: ${untouched.map((n) => n.info.name).join(', ')}` : ''}` });
+      break;
     }
   }
   // A phase reports a cancelled node as failed; the operation as a whole ends cancelled.

@@ -56,8 +56,8 @@ describe('public API', () => {
     const presentation = new Set(['file', 'json', 'quiet', 'verbose']);
     const libraryOption: Record<string, Record<string, string>> = {
       converge: { phase: 'phases', timeout: 'scriptTimeoutMs' },
-      lift: { phase: 'phases', timeout: 'scriptTimeoutMs', limit: 'limit', serial: 'serial', maxFail: 'maxFail', stale: 'stale' },
-      check: { phase: 'phases', timeout: 'scriptTimeoutMs', limit: 'limit', serial: 'serial', maxFail: 'maxFail', stale: 'stale' },
+      lift: { phase: 'phases', timeout: 'scriptTimeoutMs', limit: 'limit', serial: 'serial', maxFail: 'maxFail', stale: 'stale', rolling: 'rolling' },
+      check: { phase: 'phases', timeout: 'scriptTimeoutMs', limit: 'limit', serial: 'serial', maxFail: 'maxFail', stale: 'stale', rolling: 'rolling' },
       exec: { timeout: 'timeoutMs', limit: 'limit' },
       nodes: {},
       destroy: {},

@@ -25,11 +25,12 @@ function phasesCommand(name: string, description: string, verb: string, operatio
     .addOption(limitOption())
     .option('--serial <sizes>', 'rolling: batches of each group, N nodes or P% (a list such as 1,25%: the last size repeats); each batch runs every phase before the next')
     .option('--max-fail <n>', 'rolling: stop before the next batch once more than N nodes (or P% of them) failed; 0 stops at the first failure')
+    .option('--rolling', 'take each batch (--serial, default 1) out of the nodes that read it (an lb), run it, wait for its health phase, put it back')
     .option('--stale', 'only the nodes whose code is behind the stack file (see forklift nodes)')
     .option('--timeout <seconds>', "stop a node's phase script after this many seconds (default 1800)", secondsAsMs)
     .option('--json', 'print results as JSON')
     .option('-q, --quiet', 'no progress output')
-    .action(async (groups: string[], flags: CommonFlags & { phase?: string[]; timeout?: number; limit?: string[]; serial?: string; maxFail?: string; stale?: boolean }) => {
+    .action(async (groups: string[], flags: CommonFlags & { phase?: string[]; timeout?: number; limit?: string[]; serial?: string; maxFail?: string; stale?: boolean; rolling?: boolean }) => {
       const { stack, options } = await prepare(flags);
       const result = await operation(stack, {
         ...options,
@@ -38,6 +39,7 @@ function phasesCommand(name: string, description: string, verb: string, operatio
         ...(flags.timeout ? { scriptTimeoutMs: flags.timeout } : {}),
         ...(flags.limit ? { limit: flags.limit } : {}),
         ...(flags.stale ? { stale: true } : {}),
+        ...(flags.rolling ? { rolling: true } : {}),
         ...(flags.serial !== undefined ? { serial: parseSerial(flags.serial) } : {}),
         ...(flags.maxFail !== undefined ? { maxFail: parseAmount(flags.maxFail, '--max-fail', { zero: true }) } : {}),
       });
