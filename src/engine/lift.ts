@@ -1,5 +1,5 @@
 // lift: run phases on the stack's existing nodes; no scaling, no bootstrap.
-import { SpecError } from '../errors.ts';
+import { SpecError, UsageError } from '../errors.ts';
 import type { StackConfig } from '../config/define.ts';
 import { validateStack } from '../config/stack.ts';
 import { TAG } from '../providers/types.ts';
@@ -70,6 +70,8 @@ async function liftIn(mode: ScriptMode, config: StackConfig, options: LiftOption
   const stack = validateStack(config);
   if (options.groups?.length) pickGroups(stack.groups, options.groups);
   const phases = phasesToRun(stack, options.phases);
+  // A dry run changes nothing: there is nothing to take out of the readers.
+  if (options.rolling && mode === 'check') throw new UsageError('rolling: check is a dry run and configures no reader; run check without --rolling');
   const rolling = { serial: options.serial === undefined ? undefined : parseSerial(options.serial), maxFail: options.maxFail === undefined ? undefined : parseAmount(options.maxFail, 'maxFail', { zero: true }) };
   return withOperation(stack, options, async (op) => {
     const all = await op.listed();
