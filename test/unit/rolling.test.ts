@@ -145,3 +145,17 @@ describe('rolling runs', () => {
     assert.ok(!cloud.host(webs[2]!).scripts.some((s) => s.includes('migrate-db')));
   });
 });
+
+describe('rolling runs in the progress lines', () => {
+  test('a batch, a node taken out of its readers and put back each print one line', async () => {
+    const { ProgressView, PER_NODE_UP_TO } = await import('../../src/cli/progress/view.ts');
+    const { paint } = await import('../../src/cli/progress/terminal.ts');
+    const v = new ProgressView({ paint: paint(false), live: false, verbose: false, perNodeUpTo: PER_NODE_UP_TO });
+    const lines = [
+      ...v.apply({ type: 'batch-start', batch: 2, batches: 4, nodes: ['web-1a2b'] }, 0),
+      ...v.apply({ type: 'drain', nodes: ['web-1a2b'], readers: ['lb-9f8e'] }, 0),
+      ...v.apply({ type: 'restore', nodes: ['web-1a2b'], readers: ['lb-9f8e'] }, 0),
+    ];
+    assert.deepEqual(lines, ['» batch 2 of 4: web-1a2b', '» taking web-1a2b out of lb-9f8e', '» putting web-1a2b back into lb-9f8e']);
+  });
+});
