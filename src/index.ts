@@ -5,6 +5,7 @@ export { nodeSpec, mergeNodeSpecs, inboundPorts, type NodeSpec } from './spec/no
 export { serverSpec, mergeServerSpecs, type ServerSpec, type ServerSpecInput } from './spec/server.ts';
 export { groupSpec, type GroupSpec, type GroupSpecInput } from './spec/group.ts';
 export { plan, nodesWithRole, resolveNodes, type Plan, type PlanItem, type PlanFn, type PlanContext, type NodeRef, type NodeView, type PlannedNode, type NodeQuery, type Nodes, type NodeFacts } from './spec/plan.ts';
+export { onOneNode } from './spec/once.ts';
 export { defineSettings, secretSchema, mergeSettings, type Settings, type SettingsDef, type SettingsItem, type SettingsFn, type SettingsContext, type TypedSettings, type GeneratedSecretOptions } from './spec/settings.ts';
 export * from './actions/index.ts';
 export * as haproxy from './crates/haproxy.ts';

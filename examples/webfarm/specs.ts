@@ -16,6 +16,8 @@ export const baseServer = serverSpec({
 export const webServer = serverSpec({
   phases: {
     configure: plan(nginx.site('web', { index: (ctx) => `<h1>served by ${ctx.node.name}</h1>\n` })),
+    // What lift --rolling waits for before it puts a node back into the lb.
+    health: nginx.health(),
   },
 });
 

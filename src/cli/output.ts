@@ -22,12 +22,15 @@ export function formatResult(result: OperationResult, dryRun = false, p: Paint =
     rows.push([n.name, n.group, n.address, n.ok ? (n.created ? 'created' : 'ok') : 'FAILED', String(n.actions.filter((a) => a.changed).length)]);
   }
   for (const r of result.removed) rows.push([r.name, r.group, r.address, 'removed', '-']);
+  for (const u of result.untouched ?? []) rows.push([u.name, u.group, u.address, 'untouched', '-']);
   const failures = [...result.errors, ...result.nodes.flatMap((n) => (n.error ? [n.error] : []))].map((f) => f.message);
+  // A rolling run's stop is said in its own line, not counted as a failed node.
+  const failed = failures.length - result.errors.filter((e) => e.code === 'MAX_FAIL').length;
   const changed = dryRun ? `${result.changed} action${result.changed === 1 ? '' : 's'} would change` : `${result.changed} changed action${result.changed === 1 ? '' : 's'}`;
   const summary = `${result.nodes.length} node${result.nodes.length === 1 ? '' : 's'}, ${changed}` +
-    (result.removed.length ? `, ${result.removed.length} removed` : '') + (failures.length ? `, ${failures.length} failed` : '');
+    (result.removed.length ? `, ${result.removed.length} removed` : '') + (result.untouched?.length ? `, ${result.untouched.length} untouched` : '') + (failed ? `, ${failed} failed` : '');
   const wouldChange = changes ? formatNodeChanges(result.nodes, dryRun, p) : [];
-  const status = (cell: string) => (/^FAILED/.test(cell) ? p.red(cell) : /^created/.test(cell) ? p.green(cell) : /^removed/.test(cell) ? p.yellow(cell) : cell);
+  const status = (cell: string) => (/^FAILED/.test(cell) ? p.red(cell) : /^created/.test(cell) ? p.green(cell) : /^(removed|untouched)/.test(cell) ? p.yellow(cell) : cell);
   const painted = table(rows, (cell, row, column) => (row === 0 ? p.bold(cell) : column === STATUS_COLUMN ? status(cell) : cell));
   const red = (text: string) => text.split('\n').map((l, i) => (i === 0 ? p.red(l) : l)).join('\n');
   return [painted, '', failures.length ? p.red(summary) : p.bold(summary), ...wouldChange, ...failures.map((f) => `\n${red(f)}`)].join('\n');
@@ -35,7 +38,9 @@ export function formatResult(result: OperationResult, dryRun = false, p: Paint =
 
 export function formatNodes(list: readonly NodeListing[]): string {
   if (list.length === 0) return 'no nodes';
-  return table([['ID', 'NAME', 'GROUP', 'ADDRESS', 'STATE', 'BOOTSTRAPPED'], ...list.map((n) => [n.id, n.name, n.group, n.address, n.state, n.tags['forklift-bootstrapped'] ?? 'no'])]);
+  const code = (n: NodeListing) => (!n.code ? '-' : n.code.status === 'behind' ? `behind (${n.code.behind.join(', ')})` : n.code.status);
+  const applied = (n: NodeListing) => (n.code?.appliedAt ? `${n.code.appliedAt.replace(/\.\d+Z$/, 'Z')} by ${n.code.appliedBy ?? '?'}` : '-');
+  return table([['ID', 'NAME', 'GROUP', 'ADDRESS', 'STATE', 'BOOTSTRAPPED', 'CODE', 'APPLIED'], ...list.map((n) => [n.id, n.name, n.group, n.address, n.state, n.tags['forklift-bootstrapped'] ?? 'no', code(n), applied(n)])]);
 }
 
 export function formatRemoved(list: readonly RemovedNode[]): string {

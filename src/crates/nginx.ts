@@ -8,6 +8,8 @@ import { file } from '../actions/file.ts';
 import { packages } from '../actions/package.ts';
 import { service } from '../actions/service.ts';
 import { symlink } from '../actions/symlink.ts';
+import { action, defineAction } from '../actions/types.ts';
+import { sh } from '../shell/sh.ts';
 import { parseSpec } from '../validate.ts';
 import { plan, type Plan, type PlanContext } from '../spec/plan.ts';
 import { serverSpec, type ServerSpec } from '../spec/server.ts';
@@ -52,6 +54,36 @@ export function site(name: string, settings: SiteSettings = {}): Plan {
   });
 }
 
+/**
+ * The health check a rolling run waits for (its `health` phase): the site answers HTTP
+ * 2xx/3xx on the node itself, tried every half second for up to `timeoutSeconds` (default 30).
+ * Read-only: it reports ok when healthy and fails the node when not.
+ */
+export function health(settings: { port?: number; path?: string; timeoutSeconds?: number } = {}): Plan {
+  const s = parseSpec(healthSettings, settings, 'nginx.health');
+  const url = `http://127.0.0.1:${s.port}${s.path}`;
+  return plan(packages('curl'), action(healthAction, `healthy ${url}`, { url, tries: s.timeoutSeconds * 2 }));
+}
+
+const healthSettings = z
+  .object({
+    port: z.number().int().min(1).max(65535).default(80),
+    path: z.string().regex(/^\/[A-Za-z0-9._~\/-]*$/, 'a path such as /health').default('/'),
+    timeoutSeconds: z.number().int().min(1).max(600).default(30),
+  })
+  .strict();
+
+const healthAction = defineAction<{ url: string; tries: number }>({
+  kind: 'http-healthy',
+  render({ url, tries }) {
+    return [{
+      check: sh`i=0; while [ "$i" -lt ${String(tries)} ]; do curl -fsS -o /dev/null --max-time 2 ${url} && exit 0; sleep 0.5; i=$((i+1)); done; exit 1`,
+      apply: sh`echo "not healthy: "${url}" did not answer 2xx/3xx" >&2; exit 1`,
+    }];
+  },
+});
+
+/** configure runs nginx.site; health (what a rolling run waits for) runs nginx.health on its port. */
 export function server(name: string, settings: SiteSettings = {}): ServerSpec {
-  return serverSpec({ phases: { configure: site(name, settings) } });
+  return serverSpec({ phases: { configure: site(name, settings), health: health({ port: settings.port ?? 80 }) } });
 }

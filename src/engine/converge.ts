@@ -8,9 +8,11 @@ import { pickGroups, type GroupSpec } from '../spec/group.ts';
 import { mapLimit } from './limit.ts';
 import { withOperation, type Operation, type OperationOptions, type StackNode } from './operation.ts';
 import { phasesToRun, runPhases } from './lift.ts';
-import type { OperationResult, RemovedNode } from './results.ts';
+import { countChanged, type OperationResult, type RemovedNode } from './results.ts';
 import { planScaling, UNTAGGED, type Counts, type Creation, type Removal, type Scaling } from './scaling.ts';
 import { withStrictRuncmd } from './userdata.ts';
+import { drainForRemoval, type ReadersRun } from './rolling.ts';
+import { evaluateSettings } from './settings.ts';
 
 export type { Counts };
 
@@ -42,11 +44,27 @@ export async function converge(config: StackConfig, counts: Counts, options: Con
 /** Remove, create, then bootstrap the new nodes and run the phases on every node that stays. */
 export async function applyScaling(op: Operation, scaling: Scaling, phases: string[]): Promise<OperationResult> {
   op.emit({ type: 'scaling', create: scaling.create.length, remove: scaling.remove.length });
+  // Scaling down: the nodes that read those leaving (an lb) stop using them before they go.
+  const drained = await drainLeaving(op, scaling.keep, scaling.remove.filter((r) => r.reason !== UNTAGGED).map((r) => r.node));
+  const errors: Failure[] = [...drained.failures];
   const removed = await removeNodes(op, scaling.remove);
-  const errors: Failure[] = [];
   const created = await createNodes(op, scaling.create, errors);
   const result = await runPhases(op, op.stackNodes([...scaling.keep, ...created]), { bootstrap: true, phases, created: new Set(created.map((n) => n.id)) });
-  return { ...result, removed, errors: [...errors, ...result.errors], ok: result.ok && errors.length === 0 };
+  // What the readers' configure did before the removals is part of their result, first.
+  const nodes = result.nodes.map((n) => {
+    const before = drained.results.get(n.id);
+    return before?.actions.length ? { ...n, actions: [...before.actions, ...n.actions] } : n;
+  });
+  return { ...result, nodes, changed: countChanged(nodes), removed, errors: [...errors, ...result.errors], ok: result.ok && errors.length === 0 };
+}
+
+/** Configure the readers of the running nodes about to be removed with the stack as it will be (rolling.ts). */
+async function drainLeaving(op: Operation, keep: readonly NodeInfo[], removing: readonly NodeInfo[]): Promise<ReadersRun> {
+  const leaving = op.stackNodes(removing.filter((n) => n.state === 'running'));
+  if (!leaving.length) return { failures: [], results: new Map() };
+  const staying = op.stackNodes(keep);
+  await evaluateSettings(op, [...staying, ...leaving], true);
+  return drainForRemoval(op, staying, leaving);
 }
 
 /** Counts are whole numbers from 0 to MAX_COUNT. */

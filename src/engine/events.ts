@@ -11,6 +11,12 @@ export type ForkliftEvent =
   | { type: 'node-create-failed'; group: string; name: string; error: Failure }
   | { type: 'node-removing'; group: string; name: string; reason: string }
   | { type: 'node-removed'; group: string; name: string }
+  /** A rolling run (serial) starts its batch `batch` of `batches`: these nodes run every phase next. */
+  | { type: 'batch-start'; batch: number; batches: number; nodes: string[] }
+  /** Rolling with the topology: `nodes` are taken out of the nodes that read them (their configure runs without them). */
+  | { type: 'drain'; nodes: string[]; readers: string[] }
+  /** …and put back. */
+  | { type: 'restore'; nodes: string[]; readers: string[] }
   | { type: 'phase-start'; phase: string; nodes: string[] }
   /** A node's work in a phase starts (at most `concurrency` nodes run at once; the others wait). */
   | { type: 'node-phase-start'; phase: string; node: string }

@@ -169,8 +169,10 @@ export class Operation {
   /** Merge tags into a node's tags: over its connection where nodes hold their own state. */
   async tagNode(node: NodeInfo, tags: Tags): Promise<void> {
     const state = this.provider.nodeState;
-    if (!state) return this.provider.tagNode(node, tags, this.signal);
-    await this.sessions.run(node, (conn) => state.write(node, tags, conn, this.signal));
+    if (!state) await this.provider.tagNode(node, tags, this.signal);
+    else await this.sessions.run(node, (conn) => state.write(node, tags, conn, this.signal));
+    // The node's tags as they now are: a later write where nodes keep their own state writes them whole.
+    Object.assign(node.tags, tags);
   }
 
   /** Hold the stack's operator lock (when the provider has one) until close(). */

@@ -31,12 +31,14 @@ export interface PhaseRun {
   /** The plan a node runs in this phase (nothing → the node does no round trip). */
   planFor(node: StackNode): PlanItem;
   mode?: ScriptMode;
+  /** Ids of the nodes that run their group's onOneNode work in this phase (default: each group's first node). */
+  oneNode?: ReadonlySet<string>;
 }
 
 export async function runPhase(op: Operation, run: PhaseRun): Promise<Map<string, NodePhaseResult>> {
   const started = Date.now();
   op.emit({ type: 'phase-start', phase: run.phase, nodes: run.nodes.map((n) => n.info.name) });
-  const context = contextFactory(op.stack.stack, run.phase, run.all);
+  const context = contextFactory(op.stack.stack, run.phase, run.all, run.oneNode);
   const results = await mapLimit(run.nodes, op.concurrency, async (node) => {
     const t0 = Date.now();
     op.emit({ type: 'node-phase-start', phase: run.phase, node: node.info.name });
@@ -56,7 +58,7 @@ export async function runPhase(op: Operation, run: PhaseRun): Promise<Map<string
  * Plan contexts for one phase. The role and group indexes are built once per phase, not
  * once per node, so planning a phase costs the same per node at 10 nodes as at 10,000.
  */
-export function contextFactory(stack: string, phase: string, refs: readonly NodeRef[]): (node: NodeRef) => PlanContext {
+export function contextFactory(stack: string, phase: string, refs: readonly NodeRef[], oneNode?: ReadonlySet<string>): (node: NodeRef) => PlanContext {
   const all: NodeView[] = refs.map(view);
   const byId = new Map(all.map((n) => [n.id, n]));
   const byRole = new Map<string, NodeView[]>();
@@ -77,6 +79,7 @@ export function contextFactory(stack: string, phase: string, refs: readonly Node
       nodes: all,
       nodesWithRole: (role) => [...(byRole.get(role) ?? [])],
       nodesInGroup: (group) => [...(byGroup.get(group) ?? [])],
+      ...(oneNode ? { oneNode: oneNode.has(ref.id) } : {}),
     };
   };
 }

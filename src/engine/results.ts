@@ -40,6 +40,15 @@ export interface OperationResult {
   errors: Failure[];
   /** Changed actions, over all nodes. */
   changed: number;
+  /** Nodes a rolling run stopped before reaching (--max-fail): nothing ran on them. */
+  untouched?: UntouchedNode[];
+}
+
+export interface UntouchedNode {
+  name: string;
+  id: string;
+  group: string;
+  address: string;
 }
 
 export function countChanged(nodes: readonly NodeResult[]): number {

@@ -45,6 +45,8 @@ export interface PlanContext {
   nodes: readonly NodeView[];
   nodesWithRole(role: string): NodeView[];
   nodesInGroup(group: string): NodeView[];
+  /** Whether this node runs its group's `onOneNode` work in this operation (set by the engine; see spec/once.ts). */
+  oneNode?: boolean;
 }
 
 /** A lazy selection of nodes, resolved per node at plan time: `nodesWithRole('web')`. */

@@ -62,8 +62,8 @@ describe('public API', () => {
     const libraryOption: Record<string, Record<string, string>> = {
       converge: { phase: 'phases', timeout: 'scriptTimeoutMs', plan: 'applyPlan' },
       plan: { phase: 'phases' },
-      lift: { phase: 'phases', timeout: 'scriptTimeoutMs', limit: 'limit', diff: 'diff' },
-      check: { phase: 'phases', timeout: 'scriptTimeoutMs', limit: 'limit' },
+      lift: { phase: 'phases', timeout: 'scriptTimeoutMs', limit: 'limit', diff: 'diff', serial: 'serial', maxFail: 'maxFail', stale: 'stale', rolling: 'rolling' },
+      check: { phase: 'phases', timeout: 'scriptTimeoutMs', limit: 'limit', serial: 'serial', maxFail: 'maxFail', stale: 'stale', rolling: 'rolling' },
       exec: { timeout: 'timeoutMs', limit: 'limit' },
       nodes: {},
       destroy: {},

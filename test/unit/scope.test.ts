@@ -108,14 +108,14 @@ describe('nodes that keep their own state', () => {
     assert.ok([...cloud.hosts.values()].every((h) => h.connections === 1), 'one connection per node');
     assert.ok(r.nodes.every((n) => n.actions.map((a) => a.phase).join() === 'bootstrap,configure'));
     // Each node's facts (first read) and bootstrapped, once each.
-    assert.equal(provider.writes.length, 6, 'facts and bootstrapped written once per node');
+    assert.equal(provider.writes.length, 9, 'facts, bootstrapped and the applied plan written once per node');
 
     // Read back: bootstrapped; a second converge bootstraps nothing.
     const listed = await nodes(stack, { transport: cloud.transport });
     assert.ok(listed.every((n) => n.tags['forklift-bootstrapped'] === 'true' && n.os.family === 'debian'));
     const again = await converge(stack, { web: 2, db: 1 }, { transport: cloud.transport });
     assert.ok(again.nodes.every((n) => n.actions.every((a) => a.phase === 'configure')));
-    assert.equal(provider.writes.length, 6, 'a second converge wrote tags');
+    assert.equal(provider.writes.length, 9, 'a second converge wrote tags');
 
     for (const h of cloud.hosts.values()) h.connections = 0;
     provider.reads.length = 0;

@@ -49,6 +49,9 @@ interface Section {
   perNode: boolean;
 }
 
+/** Up to 8 names, else how many. */
+const list = (names: readonly string[]) => (names.length > 8 ? plural(names.length, 'node') : names.join(', ') || 'no node');
+
 export class ProgressView {
   private section: Section | undefined;
   private activity: { message: string; since: number } | undefined;
@@ -94,6 +97,15 @@ export class ProgressView {
         if (s.perNode) out.push(`${p.yellow('-')} ${event.name} (${event.group || 'untagged'}) removed`);
         break;
       }
+      case 'batch-start':
+        out.push(...this.close(now));
+        out.push(p.bold(`» batch ${event.batch} of ${event.batches}: ${list(event.nodes)}`));
+        break;
+      case 'drain':
+      case 'restore':
+        out.push(...this.close(now));
+        out.push(p.bold(`» ${event.type === 'drain' ? 'taking' : 'putting'} ${list(event.nodes)} ${event.type === 'drain' ? 'out of' : 'back into'} ${list(event.readers)}`));
+        break;
       case 'phase-start':
         out.push(...this.close(now));
         this.section = section('phase', event.phase, event.nodes.length, now, this.perNode(event.nodes.length));
