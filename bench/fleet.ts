@@ -12,6 +12,7 @@
 //       [--variant LABEL --variant-env K=V ... --variant-arg ARG ...]
 //                                         one more no-op column: forklift with that env/args,
 //                                         run once untimed first (e.g. kept sessions)
+//       [--forklift PATH/bin/forklift.js] another build's CLI (default this checkout's)
 //       [--login-rc]                      keep root's ~/.bashrc on the hosts (masked by default, see fleet-hosts.ts)
 //   npx tsx bench/fleet.ts --make N       make N hosts, print the fleet (JSON), keep them until Ctrl-C
 //   npx tsx bench/fleet.ts --remove ID    remove a fleet a killed bench left (.tmp/fleet/ID)
@@ -26,7 +27,6 @@ import { ansibleProject, floorCheck, forkliftStack } from './fleet-plan.ts';
 import { measured, measuredAll, type Measured } from './proc-tree.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
-const BIN = join(ROOT, 'bin/forklift.js');
 const log = (m: string) => process.stderr.write(`[fleet ${new Date().toISOString().slice(11, 19)}] ${m}\n`);
 
 const { values: args, positionals } = parseArgs({
@@ -44,6 +44,7 @@ const { values: args, positionals } = parseArgs({
     'login-rc': { type: 'boolean', default: false },
     remove: { type: 'string' },
     out: { type: 'string', default: join(ROOT, '.tmp', 'fleet-out') },
+    forklift: { type: 'string', default: join(ROOT, 'bin/forklift.js') },
   },
 });
 
@@ -65,6 +66,7 @@ if (args.make) {
   await new Promise(() => undefined);
 }
 
+const BIN = resolve(args.forklift);
 const SIZES = (positionals[0] ?? '50,200,500').split(',').map(Number);
 const RUNS = Number(args.runs);
 const ANSIBLE_MAX = args['no-ansible'] ? 0 : Number(args['ansible-max']);
