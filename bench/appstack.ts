@@ -11,36 +11,16 @@ import { join } from 'node:path';
 import { loadConfig } from '../src/config/load.ts';
 import { lift } from '../src/engine/lift.ts';
 import type { OperationResult } from '../src/index.ts';
-import { sshTransport } from '../src/transport/ssh.ts';
-import type { Transport } from '../src/transport/types.ts';
 import { httpGet } from '../test/e2e/helpers.ts';
 import { buildGitRepo, serveFolder } from '../test/e2e/served.ts';
 import { BIN, cleanupAll, cleanupOnSignals, cleanups, log, machineLine, markdown, record, recorded, ROOT, run, sshScript } from './lib.ts';
+import { countingSsh } from '../test/e2e/counting.ts';
 
 const EXAMPLE = join(ROOT, 'examples/app-stack');
 const args = process.argv.slice(2);
 const runsArg = args.indexOf('--runs');
 const RUNS = runsArg >= 0 ? Number(args[runsArg + 1]) : 5;
 cleanupOnSignals();
-
-/** The SSH transport, counting each node's commands. */
-function counting(): { transport: Transport; execs: Map<string, number> } {
-  const execs = new Map<string, number>();
-  const transport: Transport = {
-    name: 'counting-ssh',
-    async connect(target, options) {
-      const conn = await sshTransport.connect(target, options);
-      const count = () => execs.set(target.name, (execs.get(target.name) ?? 0) + 1);
-      return {
-        ...(conn.hostKey !== undefined ? { hostKey: conn.hostKey } : {}),
-        runScript: (script, o) => (count(), conn.runScript(script, o)),
-        run: (command, o) => (count(), conn.run(command, o)),
-        close: () => conn.close(),
-      };
-    },
-  };
-  return { transport, execs };
-}
 
 async function main(): Promise<void> {
   const started = new Date();
@@ -72,7 +52,7 @@ async function main(): Promise<void> {
     if (!/^app 1 on app-/.test(body)) throw new Error(`the lb answered: ${body}`);
 
     // Round trips of a no-op lift, per node (one phase: configure).
-    const counted = counting();
+    const counted = countingSsh();
     const noop = await lift(await loadConfig('forklift.config.ts', dir), { transport: counted.transport });
     if (!noop.ok || noop.changed !== 0) throw new Error(`the counted lift was not a no-op: ${noop.changed} changed`);
     rounds = [...counted.execs].map(([n, k]) => `${n} ${k}`).join(', ');

@@ -13,11 +13,10 @@ import { loadConfig } from '../../src/config/load.ts';
 import { lift } from '../../src/engine/lift.ts';
 import type { OperationResult } from '../../src/engine/results.ts';
 import { createProvider } from '../../src/providers/local/index.ts';
-import { sshTransport } from '../../src/transport/ssh.ts';
-import type { Transport } from '../../src/transport/types.ts';
 import { byGroup, httpGet, ROOT, waitFor, type CliRun } from './helpers.ts';
 import { ssh, testStack } from './nodes.ts';
 import { buildGitRepo, serveFolder } from './served.ts';
+import { countingSsh } from './counting.ts';
 
 const EXAMPLE = join(ROOT, 'examples/app-stack');
 const APP = readFileSync(join(EXAMPLE, 'app/app.py'), 'utf8');
@@ -32,25 +31,6 @@ export default { ...stack, stack: '${name}' };
 `);
 const env = { APP_REPO: repo.url };
 process.env['APP_REPO'] = repo.url; // for the stack loaded in this process
-
-/** The SSH transport, counting each node's commands (round trips). */
-function counting() {
-  const execs = new Map<string, number>();
-  const transport: Transport = {
-    name: 'counting-ssh',
-    async connect(target, options) {
-      const conn = await sshTransport.connect(target, options);
-      const count = () => execs.set(target.name, (execs.get(target.name) ?? 0) + 1);
-      return {
-        ...(conn.hostKey !== undefined ? { hostKey: conn.hostKey } : {}),
-        runScript: (script, o) => (count(), conn.runScript(script, o)),
-        run: (command, o) => (count(), conn.run(command, o)),
-        close: () => conn.close(),
-      };
-    },
-  };
-  return { transport, execs };
-}
 
 const describeRun = (r: OperationResult) => JSON.stringify(r.nodes.map((n) => ({ name: n.name, error: n.error, actions: n.actions.map((a) => [a.name, a.status]) })));
 
@@ -116,7 +96,7 @@ describe('the app stack on local nodes', { concurrency: false, timeout: 20 * 60_
   });
 
   test('a second run changes 0, in one round trip per node (facts included)', async () => {
-    const c = counting();
+    const c = countingSsh();
     const noop = await lift(await loadConfig('forklift.config.ts', dir), { transport: c.transport });
     assert.ok(noop.ok, describeRun(noop));
     assert.equal(noop.changed, 0, describeRun(noop));
