@@ -13,7 +13,7 @@ import { lift } from '../src/engine/lift.ts';
 import type { OperationResult } from '../src/index.ts';
 import { httpGet } from '../test/e2e/helpers.ts';
 import { buildGitRepo, serveFolder } from '../test/e2e/served.ts';
-import { BIN, cleanupAll, cleanupOnSignals, cleanups, log, machineLine, markdown, record, recorded, ROOT, run, sshScript } from './lib.ts';
+import { BIN, cleanupAll, cleanupOnSignals, cleanups, log, machineLine, markdown, record, ROOT, run, runBench, sshScript } from './lib.ts';
 import { countingSsh } from '../test/e2e/counting.ts';
 
 const EXAMPLE = join(ROOT, 'examples/app-stack');
@@ -82,9 +82,4 @@ async function main(): Promise<void> {
   console.log(markdown());
 }
 
-main().catch(async (err) => {
-  console.error(err);
-  await cleanupAll();
-  if (recorded()) console.log(markdown());
-  process.exit(1);
-});
+runBench(main);

@@ -105,6 +105,16 @@ export function record(key: string, ms: number): void {
   samples.get(key)!.push(ms);
 }
 export const recorded = () => order.length > 0;
+
+/** Run a bench's main: on failure, remove what it made and print what it measured so far. */
+export function runBench(main: () => Promise<void>): void {
+  main().catch(async (err) => {
+    console.error(err);
+    await cleanupAll();
+    if (recorded()) console.log(markdown());
+    process.exit(1);
+  });
+}
 const s = (ms: number) => (ms / 1000).toFixed(ms < 10_000 ? 2 : 1);
 function stats(v: number[]): { med: number; min: number; max: number } {
   const a = [...v].sort((x, y) => x - y);

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { renderSite } from '../src/crates/nginx.ts';
 import type { NodeInfo } from '../src/providers/types.ts';
 import { ansibleRound, requireAnsible } from './ansible.ts';
-import { BIN, cleanupAll, cleanupOnSignals, cleanups, createFarm, destroyFarm, farmHaproxyConfig, log, machineLine, markdown, record, recorded, ROOT, run, sshScript, untilServing, type Run } from './lib.ts';
+import { BIN, cleanupAll, cleanupOnSignals, cleanups, createFarm, destroyFarm, farmHaproxyConfig, log, machineLine, markdown, record, ROOT, run, runBench, sshScript, untilServing, type Run } from './lib.ts';
 
 const EXAMPLE = join(ROOT, 'examples/webfarm/forklift.config.ts');
 
@@ -238,9 +238,4 @@ async function main(): Promise<void> {
   console.log(markdown());
 }
 
-main().catch(async (err) => {
-  console.error(err);
-  await cleanupAll();
-  if (recorded()) console.log(markdown());
-  process.exit(1);
-});
+runBench(main);

@@ -1,10 +1,11 @@
-// The SSH transport, counting each node's commands (round trips): what a no-op lift costs
-// per node, counted at the seam rather than from the engine's own results.
+// The SSH transport, counting each node's commands (round trips) and the bytes streamed to
+// it: what a run costs per node, counted at the seam rather than from the engine's results.
 import { sshTransport } from '../../src/transport/ssh.ts';
 import type { Transport } from '../../src/transport/types.ts';
 
-export function countingSsh(): { transport: Transport; execs: Map<string, number> } {
+export function countingSsh(): { transport: Transport; execs: Map<string, number>; streamed: () => number } {
   const execs = new Map<string, number>();
+  let streamed = 0;
   const transport: Transport = {
     name: 'counting-ssh',
     async connect(target, options) {
@@ -12,11 +13,16 @@ export function countingSsh(): { transport: Transport; execs: Map<string, number
       const count = () => execs.set(target.name, (execs.get(target.name) ?? 0) + 1);
       return {
         ...(conn.hostKey !== undefined ? { hostKey: conn.hostKey } : {}),
-        runScript: (script, o) => (count(), conn.runScript(script, o)),
+        runScript: async (script, o) => {
+          count();
+          const out = await conn.runScript(script, o);
+          streamed += out.streamed ?? 0;
+          return out;
+        },
         run: (command, o) => (count(), conn.run(command, o)),
         close: () => conn.close(),
       };
     },
   };
-  return { transport, execs };
+  return { transport, execs, streamed: () => streamed };
 }

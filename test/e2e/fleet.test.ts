@@ -16,8 +16,7 @@ import type { OperationResult } from '../../src/engine/results.ts';
 import { containerName, createProvider, DEFAULT_LXC_PATH } from '../../src/providers/local/index.ts';
 import { TAGS_FILE } from '../../src/providers/local/paths.ts';
 import { decodeFacts } from '../../src/shell/facts.ts';
-import { sshTransport } from '../../src/transport/ssh.ts';
-import type { Transport } from '../../src/transport/types.ts';
+import { countingSsh } from './counting.ts';
 import { leftovers, localNodes, ssh, stackName, testStack } from './nodes.ts';
 
 const { stack, dir, cli } = testStack('tflt', (name) => `import { z } from 'zod';
@@ -64,31 +63,6 @@ writeFileSync(join(dir, 'site', 'index.html'), '<h1>app</h1>\n');
 writeFileSync(join(dir, 'site', 'css', 'app.css'), 'h1 { color: teal }\n');
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
-/** The SSH transport, counting each node's execs and the bytes streamed to it. */
-function counting() {
-  const execs = new Map<string, number>();
-  let streamed = 0;
-  const transport: Transport = {
-    name: 'counting-ssh',
-    async connect(target, options) {
-      const conn = await sshTransport.connect(target, options);
-      const count = () => execs.set(target.name, (execs.get(target.name) ?? 0) + 1);
-      return {
-        ...(conn.hostKey !== undefined ? { hostKey: conn.hostKey } : {}),
-        runScript: async (script, o) => {
-          count();
-          const out = await conn.runScript(script, o);
-          streamed += out.streamed ?? 0;
-          return out;
-        },
-        run: async (command, o) => (count(), conn.run(command, o)),
-        close: () => conn.close(),
-      };
-    },
-  };
-  return { transport, execs, streamed: () => streamed };
-}
-
 const local = createProvider({}, { log: () => undefined });
 const describeRun = (r: OperationResult) => JSON.stringify(r.nodes.map((n) => ({ name: n.name, error: n.error, actions: n.actions.map((a) => [a.name, a.status]) })));
 const cat = (address: string, path: string) => {
@@ -105,7 +79,7 @@ describe('real fleets: facts, files from the repo, settings', { concurrency: fal
 
   before(async () => {
     const config = await loadConfig('forklift.config.ts', dir);
-    const c = counting();
+    const c = countingSsh();
     const made = await converge(config, { db: 1, app: 2 }, { transport: c.transport });
     assert.ok(made.ok, describeRun(made));
     outputs.push(JSON.stringify(made));
@@ -134,7 +108,7 @@ describe('real fleets: facts, files from the repo, settings', { concurrency: fal
   test('a no-op lift is one exec per node per phase, facts included, and sends no file', async () => {
     const config = await loadConfig('forklift.config.ts', dir);
     await lift(config, { phases: ['configure', 'report'] }); // the report files, once
-    const c = counting();
+    const c = countingSsh();
     const t0 = Date.now();
     const noop = await lift(config, { phases: ['configure', 'report'], transport: c.transport });
     const ms = Date.now() - t0;
@@ -181,7 +155,7 @@ describe('real fleets: facts, files from the repo, settings', { concurrency: fal
   test('the mirror sends only the file that differs and deletes what the folder does not have', async () => {
     const app = apps[1]!;
     assert.equal(ssh(app, 'echo edited >/srv/site/index.html && touch /srv/site/extra && mkdir -p /srv/site/old/deep').code, 0);
-    const c = counting();
+    const c = countingSsh();
     const r = await lift(await loadConfig('forklift.config.ts', dir), { transport: c.transport });
     assert.ok(r.ok, describeRun(r));
     assert.deepEqual(r.nodes.flatMap((n) => n.actions.filter((a) => a.changed).map((a) => [n.name, a.name])), [[app.name, 'directory /srv/site']]);

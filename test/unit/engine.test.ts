@@ -2,19 +2,9 @@
 // in-memory nodes, with no root and no LXC. What each node received is its script.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { check, converge, defineConfig, exec, file, groupSpec, haproxy, lift, nodesWithRole, plan, type ForkliftEvent, type StackConfig } from '../../src/index.ts';
-import { fakeCloud, scriptBlocks, type FakeCloud } from '../fake/cloud.ts';
-
-function farm(cloud: FakeCloud): StackConfig {
-  return defineConfig({
-    stack: 'farm',
-    provider: cloud.provider,
-    groups: [
-      groupSpec('web', { roles: ['web'], phases: { configure: plan((ctx) => file('/var/www/index.html', { content: `served by ${ctx.node.name}\n` })) } }),
-      groupSpec('lb', { phases: { configure: haproxy.addBackend('web', { servers: nodesWithRole('web'), port: 80 }) } }),
-    ],
-  });
-}
+import { check, converge, exec, file, groupSpec, haproxy, lift, type ForkliftEvent } from '../../src/index.ts';
+import { fakeCloud, scriptBlocks } from '../fake/cloud.ts';
+import { farm } from '../fake/farm.ts';
 
 describe('engine on in-memory nodes', () => {
   test('converge lb=1 web=999: 1,000 nodes, one script each, with what their plans read of the others', async () => {

@@ -8,11 +8,12 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { block, converge, defineConfig, directory, file, groupSpec, haproxy, line, nodesWithRole, parseSavedPlan, plan, planStack, savePlan, secret, type StackConfig } from '../../src/index.ts';
+import { block, converge, directory, file, line, parseSavedPlan, plan, planStack, savePlan, secret } from '../../src/index.ts';
 import { readChanges } from '../../src/engine/diff.ts';
 import { renderPreview, SHOW_FUNCTION, PREVIEW_MAX, type Preview } from '../../src/shell/preview.ts';
 import type { Action, Step } from '../../src/actions/types.ts';
-import { fakeCloud, scriptBlocks, type FakeCloud } from '../fake/cloud.ts';
+import { fakeCloud, scriptBlocks } from '../fake/cloud.ts';
+import { farm } from '../fake/farm.ts';
 
 const target = { node: { name: 'n', group: 'g', address: '10.0.0.1' }, os: { family: 'debian', version: '12' } };
 const stepsOf = (a: Action) => a.def.render(a.args, target) as Step[];
@@ -117,17 +118,6 @@ describe('diffs', () => {
     assert.equal(changes.length, 1);
   });
 });
-
-function farm(cloud: FakeCloud): StackConfig {
-  return defineConfig({
-    stack: 'farm',
-    provider: cloud.provider,
-    groups: [
-      groupSpec('web', { roles: ['web'], phases: { configure: plan((ctx) => file('/var/www/index.html', { content: `served by ${ctx.node.name}\n` })) } }),
-      groupSpec('lb', { phases: { configure: haproxy.addBackend('web', { servers: nodesWithRole('web'), port: 80 }) } }),
-    ],
-  });
-}
 
 describe('plan on in-memory nodes', () => {
   test('plan web=4 from web=2: two planned creates the lb plans with, placeholder addresses, nothing made or run', async () => {
