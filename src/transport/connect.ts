@@ -16,6 +16,9 @@ import type { SshEndpoint } from './types.ts';
 let ssh2: typeof import('ssh2') | undefined;
 const loadSsh2 = () => (ssh2 ??= createRequire(import.meta.url)('ssh2') as typeof import('ssh2'));
 
+/** Whether `text` is a private key ssh2 can log in with as it is (not encrypted). */
+export const isUsablePrivateKey = (text: string): boolean => !(loadSsh2().utils.parseKey(text) instanceof Error);
+
 /** A connect attempt that may succeed later (refused, unreachable, no handshake). */
 export class Unreachable extends Error {}
 

@@ -7,9 +7,9 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import ssh2 from 'ssh2';
 import { ProviderError } from '../../errors.ts';
 import { sh } from '../../shell/sh.ts';
+import { isUsablePrivateKey } from '../../transport/connect.ts';
 import { DEFAULT_STATE_DIR } from '../../transport/remote.ts';
 import { sshTransport } from '../../transport/ssh.ts';
 import type { Connection, SshEndpoint } from '../../transport/types.ts';
@@ -45,7 +45,7 @@ export function createProvider(options: HostsProviderOptions): Provider {
       }
     }
     const agent = process.env['SSH_AUTH_SOCK'] || undefined;
-    const privateKey = DEFAULT_KEYS.map((f) => readable(join(homedir(), '.ssh', f))).find((k) => k !== undefined && !(ssh2.utils.parseKey(k) instanceof Error));
+    const privateKey = DEFAULT_KEYS.map((f) => readable(join(homedir(), '.ssh', f))).find((k) => k !== undefined && isUsablePrivateKey(k));
     if (!agent && !privateKey) {
       throw fail(`host ${name}: no key to log in with: no ssh-agent ($SSH_AUTH_SOCK is not set) and none of ~/.ssh/${DEFAULT_KEYS.join(', ')} is there unencrypted; set privateKeyPath, or add the key to ssh-agent`);
     }
