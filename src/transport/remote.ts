@@ -12,6 +12,13 @@
 // sshd session ends first (the connection dropped, or forklift was killed), so a run never
 // outlives its connection, as a command on a terminal gets SIGHUP.
 //
+// One channel may serve several commands (one exec per connection for an operation): a
+// command framed as one of more (`+` before its length) runs in a subshell with no stdin, and
+// a line (NEXT_MARK and its exit code) ends its output on stdout and on stderr; the shell
+// then reads the next command. The last command runs as a single one does, its exit code the
+// channel's. Only forklift's own fixed commands (reading a node's state) are framed so,
+// since output written after the mark (a background process) would be taken for the next's.
+//
 // A user who is not root becomes root with `sudo -n` (never a prompt: no password, no
 // terminal). sudo may stay as the shell's parent, so the login shell hands the sshd
 // session's pid down (FORKLIFT_SSHD) for the watchdog to watch; the kill runs with sudo too.
@@ -38,14 +45,24 @@ export function killCommand(token: string, shell: RemoteShell = {}): string {
   return shell.become ? `exec sudo -n sh -c ${quote(killRunScript(token))}` : killRunScript(token);
 }
 
+const NEXT_WORD = 'forklift-next';
+/** What ends the output of a command framed as one of more, before its exit code and a newline. */
+export const NEXT_MARK = Buffer.from(`\x1e${NEXT_WORD} `);
+
 const WATCHDOG = `fl_ssh=\${FORKLIFT_SSHD:-$PPID}; unset FORKLIFT_SSHD
 (trap '' TERM HUP; while [ -d "/proc/$fl_ssh" ] && [ -d "/proc/$$" ]; do sleep 1; done; if [ -d "/proc/$$" ]; then ${killRunScript('$FORKLIFT_RUN')}; fi) </dev/null >/dev/null 2>&1 &`;
 
-const READ_AND_RUN = `IFS= read -r fl_n && fl_c=$(head -c "$fl_n"; echo .) && unset fl_n || exit 96
+const READ_AND_RUN = `while IFS= read -r fl_n; do
+case $fl_n in +*) fl_more=1; fl_n=\${fl_n#+};; *) fl_more=;; esac
+fl_c=$(head -c "$fl_n"; echo .) && unset fl_n || exit 96
 case $fl_c in *'
 }
 .') ;; *) echo 'forklift: the command arrived incomplete; nothing ran' >&2; exit 96;; esac
-eval "\${fl_c%.}"`;
+if [ -z "$fl_more" ]; then unset fl_more; eval "\${fl_c%.}"; exit; fi
+(unset fl_more; eval "\${fl_c%.}") </dev/null; fl_x=$?
+printf '\\036${NEXT_WORD} %s\\n' "$fl_x"; printf '\\036${NEXT_WORD} %s\\n' "$fl_x" >&2
+done
+exit 96`;
 
 /** The command line sshd runs for a run with this token (hex). */
 export function remoteCommand(token: string, shell: RemoteShell = {}): string {
@@ -64,8 +81,12 @@ export function remoteCommand(token: string, shell: RemoteShell = {}): string {
  */
 export const SUDO_PROBE = 'command -v sudo >/dev/null 2>&1 || exit 127; exec sudo -n true 2>/dev/null';
 
-/** What is written to the run's stdin: the command's length, the command, then its own input. */
-export function framed(command: string, stdin: string | Buffer = ''): Buffer {
+/**
+ * What is written to the run's stdin: the command's length, the command, then its own input.
+ * `more`: the channel then waits for another command (the command gets no stdin).
+ */
+export function framed(command: string, stdin: string | Buffer = '', more = false): Buffer {
   const body = Buffer.from(`{\n${command}\n}\n`, 'utf8');
-  return Buffer.concat([Buffer.from(`${body.length}\n`), body, typeof stdin === 'string' ? Buffer.from(stdin, 'utf8') : stdin]);
+  if (more && stdin.length) throw new Error('a command followed by more gets no stdin');
+  return Buffer.concat([Buffer.from(`${more ? '+' : ''}${body.length}\n`), body, typeof stdin === 'string' ? Buffer.from(stdin, 'utf8') : stdin]);
 }

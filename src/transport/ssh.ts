@@ -10,7 +10,7 @@ import { CancelledError, ForkliftError, TransportError } from '../errors.ts';
 import { handshake, Refused, Unreachable } from './connect.ts';
 import { ConnectionLostError, DisconnectedError, type Endpoint } from './errors.ts';
 import { Feeder } from './feed.ts';
-import { framed, killCommand, remoteCommand, SUDO_PROBE, type RemoteShell } from './remote.ts';
+import { framed, killCommand, NEXT_MARK, remoteCommand, SUDO_PROBE, type RemoteShell } from './remote.ts';
 import type { ConnectOptions, ConnectTarget, Connection, RunOptions, RunOutput, SshEndpoint, Transport } from './types.ts';
 
 /**
@@ -25,8 +25,28 @@ export interface Relay {
   close(): void;
 }
 
+/** What came before the end mark in `chunks`, and the exit code the mark carries; undefined until the whole mark is there. */
+function untilMark(chunks: Buffer[]): { before: Buffer; code: number } | undefined {
+  const all = Buffer.concat(chunks);
+  const at = all.lastIndexOf(NEXT_MARK);
+  if (at < 0) return undefined;
+  const end = all.indexOf(0x0a, at);
+  if (end < 0) return undefined;
+  return { before: all.subarray(0, at), code: Number(all.subarray(at + NEXT_MARK.length, end).toString()) };
+}
+
 export interface SshRunOptions extends RunOptions {
   relay?: (channel: ClientChannel) => Relay;
+}
+
+/** A channel whose shell waits for the connection's next command (remote.ts): that run needs no exec of its own. */
+interface HeldChannel {
+  channel: ClientChannel;
+  /** The token its shell's processes carry (the next run's kill uses it). */
+  token: string;
+  closed: boolean;
+  /** Stop watching it for an idle close (it runs a command again). */
+  release?: () => void;
 }
 
 export const sshTransport: Transport = {
@@ -38,6 +58,7 @@ export class SshConnection implements Connection {
   /** Why the connection ended, once it has. */
   private ended: string | undefined;
   private readonly onEnd = new Set<() => void>();
+  private held: HeldChannel | undefined;
 
   private constructor(
     private readonly client: Client,
@@ -145,13 +166,16 @@ export class SshConnection implements Connection {
     return this.run(script, options);
   }
 
-  run(command: string, { stdin = '', signal: cancel, timeoutMs, sources, relay }: SshRunOptions = {}): Promise<RunOutput> {
+  run(command: string, { stdin = '', signal: cancel, timeoutMs, sources, relay, keepChannel }: SshRunOptions = {}): Promise<RunOutput> {
     const timeout = timeoutMs ? AbortSignal.timeout(timeoutMs) : undefined;
     const signal = timeout && cancel ? AbortSignal.any([cancel, timeout]) : (timeout ?? cancel);
-    const token = randomBytes(8).toString('hex');
+    // A command with input of its own ends the channel's commands: it cannot leave it open.
+    const more = keepChannel === true && !relay && !sources?.size && stdin.length === 0;
     return new Promise((resolve, reject) => {
       if (signal?.aborted) return reject(new CancelledError());
       if (this.ended) return reject(new DisconnectedError(this.at, this.ended));
+      const held = this.takeHeld();
+      const token = held?.token ?? randomBytes(8).toString('hex');
       const started = (err: Error | undefined, channel: ClientChannel) => {
         // The channel did not open: the command never started.
         if (err) return reject(new DisconnectedError(this.at, this.ended ?? err.message));
@@ -161,6 +185,11 @@ export class SshConnection implements Connection {
         const relayed = relay?.(channel);
         const feeder = relayed ?? (sources?.size ? new Feeder(channel, sources) : undefined);
         let settled = false;
+        const detach = () => {
+          channel.removeListener('data', onData);
+          channel.stderr.removeListener('data', onErrData);
+          channel.removeListener('close', onClose);
+        };
         const settle = (f: () => void) => {
           feeder?.close();
           if (settled) return;
@@ -184,27 +213,44 @@ export class SshConnection implements Connection {
             reject(timedOut ? new ForkliftError(`node ${this.at.node}: still running after ${timeoutMs} ms; stopped it`, 'TIMEOUT') : new CancelledError());
           });
         };
-        signal?.addEventListener('abort', onAbort, { once: true });
-        this.onEnd.add(onLost);
-        channel.on('data', (d: Buffer) => {
+        // A command of more ends where the shell marked the end of its output on both streams.
+        const marked = () => {
+          if (!more || settled) return;
+          const stdout = untilMark(out);
+          const stderr = untilMark(errOut);
+          if (!stdout || !stderr) return;
+          detach();
+          this.hold({ channel, token, closed: false });
+          settle(() => resolve({ exitCode: stdout.code, stdout: stdout.before, stderr: stderr.before }));
+        };
+        const onData = (d: Buffer) => {
           out.push(d);
           feeder?.onStdout(d);
-        });
-        channel.stderr.on('data', (d: Buffer) => {
+          marked();
+        };
+        const onErrData = (d: Buffer) => {
           errOut.push(d);
           relayed?.onStderr(d);
-        });
-        channel.on('close', (code: number | null, signalName?: string) => {
+          marked();
+        };
+        const onClose = (code: number | null, signalName?: string) => {
           if (this.ended) return onLost();
           const streamed = feeder instanceof Feeder ? { streamed: feeder.sent } : {};
           settle(() => resolve({ exitCode: code ?? (signalName ? 128 : 255), stdout: Buffer.concat(out), stderr: Buffer.concat(errOut), ...streamed }));
-        });
-        if (!feeder) return void channel.end(framed(command, stdin));
+        };
+        signal?.addEventListener('abort', onAbort, { once: true });
+        this.onEnd.add(onLost);
+        channel.on('data', onData);
+        channel.stderr.on('data', onErrData);
+        channel.on('close', onClose);
         // A write racing the channel's close must not throw out of the event loop.
         channel.on('error', () => undefined);
+        if (more) return void channel.write(framed(command, '', true));
+        if (!feeder) return void channel.end(framed(command, stdin));
         channel.write(framed(command, stdin));
         relayed?.start();
       };
+      if (held) return started(undefined, held.channel);
       try {
         this.client.exec(remoteCommand(token, this.shell), started);
       } catch (error) {
@@ -212,6 +258,27 @@ export class SshConnection implements Connection {
         reject(new DisconnectedError(this.at, this.ended ?? (error as Error).message));
       }
     });
+  }
+
+  /** Keep a channel waiting for the next command; a later one replaces (and ends) it. */
+  private hold(held: HeldChannel): void {
+    this.takeHeld()?.channel.end();
+    const onIdleClose = () => {
+      held.closed = true;
+      if (this.held === held) this.held = undefined;
+    };
+    held.channel.once('close', onIdleClose);
+    this.held = held;
+    held.release = () => held.channel.removeListener('close', onIdleClose);
+  }
+
+  /** The waiting channel, if there is one still open; the caller owns it from now. */
+  private takeHeld(): HeldChannel | undefined {
+    const held = this.held;
+    this.held = undefined;
+    if (!held || held.closed) return undefined;
+    held.release?.();
+    return held;
   }
 
   /** Kill every process of the run that carries `token` (bounded to 5 s; best effort). */

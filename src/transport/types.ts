@@ -62,6 +62,12 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Stop it after this long, ms (ForkliftError code TIMEOUT). */
   timeoutMs?: number;
+  /**
+   * The connection's next run is expected soon: a transport that can leaves this run's
+   * channel open for it, so that both are one exec on the node (the command gets no stdin).
+   * For forklift's own short fixed commands (reading a node's state); others may ignore it.
+   */
+  keepChannel?: boolean;
 }
 
 export interface RunOutput {

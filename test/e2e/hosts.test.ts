@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import type { NodeListing, OperationResult } from '../../src/index.ts';
 import type { NodeInfo } from '../../src/providers/types.ts';
+import { quote } from '../../src/shell/sh.ts';
 import { forklift, stackDir } from './helpers.ts';
 import { localNodes, ssh, stackName } from './nodes.ts';
 
@@ -61,6 +62,29 @@ export default defineConfig({
     const result = JSON.parse(run.stdout) as OperationResult;
     assert.equal(result.changed, 0);
     assert.ok(result.nodes.every((n) => n.actions.every((a) => a.phase === 'configure')));
+  });
+
+  it('a no-op lift is one exec per host, counted by the hosts: reading its tags and the phase share it', async () => {
+    // Root's login shell logs each command sshd starts with it, then runs it as bash would.
+    const counting = `#!/bin/sh\n{ printf '%s' "$*" | tr '\\n' ' '; echo; } >>/var/log/fl-execs\nexec /bin/bash "$@"\n`;
+    for (const h of hosts) {
+      const r = ssh(h, `printf '%s' ${quote(counting)} >/usr/local/bin/fl-counting-sh && chmod 755 /usr/local/bin/fl-counting-sh && : >/var/log/fl-execs && usermod -s /usr/local/bin/fl-counting-sh root`);
+      assert.equal(r.code, 0, r.stderr);
+    }
+    // Lines not of this test's own reading (which names the log).
+    const execs = () => hosts.map((h) => Number(ssh(h, 'grep -vc fl-execs /var/log/fl-execs || true').stdout.trim()));
+    const direct = { FORKLIFT_SESSIONS: 'off' };
+    try {
+      const lift = await forklift(['lift', '--json', '-q'], dir, direct);
+      assert.equal(lift.code, 0, lift.stderr);
+      assert.equal((JSON.parse(lift.stdout) as OperationResult).changed, 0);
+      assert.deepEqual(execs(), [1, 1]);
+      const listed = await forklift(['nodes', '--json'], dir, direct);
+      assert.equal(listed.code, 0, listed.stderr);
+      assert.deepEqual(execs(), [2, 2]);
+    } finally {
+      for (const h of hosts) ssh(h, 'usermod -s /bin/bash root; rm -f /usr/local/bin/fl-counting-sh /var/log/fl-execs');
+    }
   });
 
   it('more machines than listed are refused before anything runs, naming the group and how many it has', async () => {

@@ -1,6 +1,6 @@
 // The node's side of a run, run by sh on this host: the command arrives on stdin and runs
-// from memory (never an argument, never a file), its own input follows it, and a command
-// cut short runs nothing at all.
+// from memory (never an argument, never a file), its own input follows it, a command cut
+// short runs nothing at all, and one channel can run several commands in turn.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -50,6 +50,20 @@ describe('the node side of a run', () => {
     });
     assert.deepEqual(shown, [], 'a process shows the command');
     await new Promise((done) => child.once('exit', done));
+  });
+
+  test('one channel serves several commands: each of more ends its output with a mark and its exit code, without stdin; the last is the channel’s', () => {
+    const first = framed(`echo -n state; echo warn >&2; read -r x && echo "read $x"; exit 4`, '', true);
+    const second = framed(`echo again; exit 0`, '', true);
+    const last = framed('read -r line; echo "got $line"; exit 3', 'hello\n');
+    const r = run(Buffer.concat([first, second, last]));
+    const mark = (code: number) => `\x1eforklift-next ${code}\n`;
+    assert.equal(r.stdout.toString(), `state${mark(4)}again\n${mark(0)}got hello\n`);
+    assert.equal(r.stderr.toString(), `warn\n${mark(4)}${mark(0)}`);
+    assert.equal(r.status, 3);
+    // The channel ending after a command of more (nothing followed) runs nothing more and fails.
+    assert.equal(run(first).status, 96);
+    assert.throws(() => framed('cat', 'input', true), /no stdin/);
   });
 
   test('a state dir gives the run FORKLIFT_STATE and FORKLIFT_PENDING; quoted, whatever the path', () => {

@@ -2,8 +2,9 @@
 // create or remove machines; its tags live on each host, in <stateDir>/tags/<stack>.json
 // (stateDir default /var/lib/forklift), so the hosts remain the only record. Listing the
 // hosts contacts none of them: the engine reads a host's tags and OS (nodeState) as the
-// first command on the one connection it then works on. Host keys are pinned as the
-// user's known_hosts records them, or on first contact (hostkeys.ts), jump hosts' too.
+// first command on the one connection it then works on, in the same exec as the phase that
+// follows (RunOptions.keepChannel). Host keys are pinned as the user's known_hosts records
+// them, or on first contact (hostkeys.ts), jump hosts' too.
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -81,7 +82,7 @@ export function createProvider(options: HostsProviderOptions): Provider {
 
   const nodeState: NodeStateAccess = {
     async read(node, conn, signal) {
-      const out = await conn.run(sh`cat ${tagsPath(node)} 2>/dev/null || echo '{}'; echo ${SEPARATOR}; cat /etc/os-release 2>/dev/null`.text, signal ? { signal } : {});
+      const out = await conn.run(sh`cat ${tagsPath(node)} 2>/dev/null || echo '{}'; echo ${SEPARATOR}; cat /etc/os-release 2>/dev/null`.text, { keepChannel: true, ...(signal ? { signal } : {}) });
       const [tagText = '', release = ''] = out.stdout.toString().split(`${SEPARATOR}\n`);
       if (out.exitCode !== 0 || !release) throw fail(`host ${node.name}: could not read its tags and /etc/os-release (exit code ${out.exitCode}): ${out.stderr.toString().trim().split('\n').pop() ?? ''}`);
       return { tags: parseTags(tagText), os: parseOsRelease(release) };

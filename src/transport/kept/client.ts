@@ -130,7 +130,7 @@ class KeptConnection implements Connection {
     return this.run(script, options);
   }
 
-  run(command: string, { stdin = '', signal, timeoutMs, sources }: RunOptions = {}): Promise<RunOutput> {
+  run(command: string, { stdin = '', signal, timeoutMs, sources, keepChannel }: RunOptions = {}): Promise<RunOutput> {
     return new Promise((resolve, reject) => {
       if (signal?.aborted) return reject(new CancelledError());
       if (this.closed) return reject(new DisconnectedError(this.at, 'the kept-sessions daemon is gone'));
@@ -170,7 +170,7 @@ class KeptConnection implements Connection {
         onClose: () => settle(() => reject(cancelled ? new CancelledError() : new ConnectionLostError(this.at, Buffer.concat(out), Buffer.concat(errOut)))),
       });
       signal?.addEventListener('abort', onAbort, { once: true });
-      const req: RunRequest = { command, feed, ...(timeoutMs ? { timeoutMs } : {}) };
+      const req: RunRequest = { command, feed, ...(timeoutMs ? { timeoutMs } : {}), ...(keepChannel && !feed && stdin.length === 0 ? { keepChannel } : {}) };
       this.socket.write(encode(FRAME.run, id, req));
       const bytes = typeof stdin === 'string' ? Buffer.from(stdin, 'utf8') : stdin;
       if (bytes.length) sink.write(bytes);

@@ -9,6 +9,7 @@ import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:f
 import { createServer, type Server, type Socket } from 'node:net';
 import type { ClientChannel } from 'ssh2';
 import { ensurePrivateDir, type SessionsPaths } from './paths.ts';
+import type { Relay } from '../ssh.ts';
 import { Pool, type Kept } from './pool.ts';
 import { encode, FRAME, PROTOCOL, FrameReader, json, toWire, type DaemonStatus, type Frame, type OpenRequest, type RunRequest } from './protocol.ts';
 
@@ -109,21 +110,26 @@ export async function serve(options: DaemonOptions): Promise<void> {
       mine.set(id, run);
       runs.add(run);
       lastActivity = Date.now();
-      kept.conn
-        .run(req.command, {
-          signal: run.abort.signal,
-          ...(req.timeoutMs ? { timeoutMs: req.timeoutMs } : {}),
-          relay: (channel) => ({
-            start: () => {
-              run.channel = channel;
-              for (const chunk of run.queued.splice(0)) run.write(chunk);
-              if (run.eof) channel.end();
-            },
-            onStdout: (d) => send(FRAME.stdout, id, d),
-            onStderr: (d) => send(FRAME.stderr, id, d),
-            close: () => undefined,
-          }),
-        })
+      const common = { signal: run.abort.signal, ...(req.timeoutMs ? { timeoutMs: req.timeoutMs } : {}) };
+      const relay = (channel: ClientChannel): Relay => ({
+        start: () => {
+          run.channel = channel;
+          for (const chunk of run.queued.splice(0)) run.write(chunk);
+          if (run.eof) channel.end();
+        },
+        onStdout: (d) => send(FRAME.stdout, id, d),
+        onStderr: (d) => send(FRAME.stderr, id, d),
+        close: () => undefined,
+      });
+      // A command that leaves the channel open for the next has no stdin to relay: its output is sent whole.
+      const ran = req.keepChannel
+        ? kept.conn.run(req.command, { ...common, keepChannel: true }).then((out) => {
+            if (out.stdout.length) send(FRAME.stdout, id, out.stdout);
+            if (out.stderr.length) send(FRAME.stderr, id, out.stderr);
+            return out;
+          })
+        : kept.conn.run(req.command, { ...common, relay });
+      ran
         .then(
           (out) => send(FRAME.exit, id, { exitCode: out.exitCode }),
           (error: unknown) => send(FRAME.error, id, toWire(error)),

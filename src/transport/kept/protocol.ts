@@ -38,7 +38,7 @@ export interface Frame {
 }
 
 /** Bumped when the frames change: a daemon of another forklift refuses the CLI, which then connects directly. */
-export const PROTOCOL = 1;
+export const PROTOCOL = 2;
 
 export interface OpenRequest {
   protocol: number;
@@ -59,6 +59,8 @@ export interface RunRequest {
   timeoutMs?: number;
   /** Stdin stays open after the command: the CLI feeds the sources' bytes and ends it. */
   feed: boolean;
+  /** RunOptions.keepChannel: the command has no stdin; its output comes whole, then its exit. */
+  keepChannel?: boolean;
 }
 
 export interface KeptConnectionStatus {
