@@ -169,7 +169,11 @@ async function size(n: number): Promise<void> {
   const variantEnv = Object.fromEntries(args['variant-env'].map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
   if (args.variant) {
     log(`${n} hosts: ${args.variant}: one untimed no-op first`);
-    checkResult(`${args.variant} warm-up`, await forklift(dir, ['lift', '--json', ...args['variant-arg']], variantEnv), (c) => c === 0);
+    const warm = await forklift(dir, ['lift', '--json', ...args['variant-arg']], variantEnv);
+    checkResult(`${args.variant} warm-up`, warm, (c) => c === 0);
+    // A variant that silently fell back to direct connections would measure the wrong thing.
+    const fellBack = /kept sessions unavailable.*/.exec(warm.stderr);
+    if (fellBack) throw new Error(`${args.variant}: ${fellBack[0]}`);
   }
   floorOf.set(n, `${n}|floor: one ssh per host at once, same checks`);
   for (let i = 0; i < RUNS; i++) {
