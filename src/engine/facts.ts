@@ -19,7 +19,7 @@ export async function gatherFacts(op: Operation, nodes: readonly StackNode[], ph
     op.throwIfCancelled();
     const where = { group: node.info.group, phase: phaseOf(node) };
     try {
-      const out = await op.sessions.run(node.info, (conn) => conn.run(GATHER_FACTS, { ...(op.signal ? { signal: op.signal } : {}), timeoutMs: 60_000 }));
+      const out = await op.sessions.run(node.info, (conn) => conn.run(GATHER_FACTS, { ...(op.signal ? { signal: op.signal } : {}), timeoutMs: 60_000, keepChannel: true }));
       const body = factsBody(out.stdout);
       if (out.exitCode !== 0 || body === undefined) {
         const why = out.stderr.toString().trim().split('\n').at(-1) || `exit code ${out.exitCode}`;

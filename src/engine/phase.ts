@@ -126,7 +126,8 @@ async function runOnNode(op: Operation, run: PhaseRun, node: StackNode, ctx: Pla
     });
   let out: RunOutput;
   try {
-    const options = { ...(op.signal ? { signal: op.signal } : {}), ...(sources.size ? { sources } : {}), timeoutMs: op.scriptTimeoutMs };
+    // The channel stays open for the node's next command (a tag write, the next phase): one exec per node per operation.
+    const options = { ...(op.signal ? { signal: op.signal } : {}), ...(sources.size ? { sources } : {}), timeoutMs: op.scriptTimeoutMs, keepChannel: true };
     out = await op.sessions.run(node.info, (conn) => conn.runScript(script.text, options));
   } catch (error) {
     if (error instanceof ConnectionLostError) {

@@ -10,14 +10,20 @@
 // Every process of the run carries FORKLIFT_RUN=<token> in its environment; stopping the run
 // kills each process that has it. A watchdog does that on the node itself when the run's
 // sshd session ends first (the connection dropped, or forklift was killed), so a run never
-// outlives its connection, as a command on a terminal gets SIGHUP.
+// outlives its connection, as a command on a terminal gets SIGHUP. It starts with the first
+// command and polls once a second.
 //
 // One channel may serve several commands (one exec per connection for an operation): a
 // command framed as one of more (`+` before its length) runs in a subshell with no stdin, and
 // a line (NEXT_MARK and its exit code) ends its output on stdout and on stderr; the shell
 // then reads the next command. The last command runs as a single one does, its exit code the
-// channel's. Only forklift's own fixed commands (reading a node's state) are framed so,
-// since output written after the mark (a background process) would be taken for the next's.
+// channel's. Only commands whose output is read whole and whose background processes never
+// write to the channel are framed so (state reads and writes, facts, phase scripts: actions
+// write to files), since output written after the mark would be taken for the next's.
+//
+// A shell kept waiting between operations (kept sessions hold it from one CLI run to the
+// next) is parked: PARK stops its watchdog, so an idle shell costs the node nothing; the
+// next command starts a watchdog again.
 //
 // A user who is not root becomes root with `sudo -n` (never a prompt: no password, no
 // terminal). sudo may stay as the shell's parent, so the login shell hands the sshd
@@ -49,20 +55,38 @@ const NEXT_WORD = 'forklift-next';
 /** What ends the output of a command framed as one of more, before its exit code and a newline. */
 export const NEXT_MARK = Buffer.from(`\x1e${NEXT_WORD} `);
 
-const WATCHDOG = `fl_ssh=\${FORKLIFT_SSHD:-$PPID}; unset FORKLIFT_SSHD
-(trap '' TERM HUP; while [ -d "/proc/$fl_ssh" ] && [ -d "/proc/$$" ]; do sleep 1; done; if [ -d "/proc/$$" ]; then ${killRunScript('$FORKLIFT_RUN')}; fi) </dev/null >/dev/null 2>&1 &`;
+/** fl_watch: start the run's watchdog (fl_wd); USR1 stops it. */
+const WATCHDOG = `fl_ssh=\${FORKLIFT_SSHD:-$PPID}; unset FORKLIFT_SSHD; fl_wd=
+fl_watch() {
+(trap '' TERM HUP; trap 'exit 0' USR1; while [ -d "/proc/$fl_ssh" ] && [ -d "/proc/$$" ]; do sleep 1; done; if [ -d "/proc/$$" ]; then ${killRunScript('$FORKLIFT_RUN')}; fi) </dev/null >/dev/null 2>&1 &
+fl_wd=$!
+}`;
+
+const PARK_WORD = 'park';
+const mark = (code: string) => `printf '\\036${NEXT_WORD} %s\\n' ${code}; printf '\\036${NEXT_WORD} %s\\n' ${code} >&2`;
 
 const READ_AND_RUN = `while IFS= read -r fl_n; do
-case $fl_n in +*) fl_more=1; fl_n=\${fl_n#+};; *) fl_more=;; esac
+case $fl_n in
+${PARK_WORD}) if [ -n "$fl_wd" ]; then kill -USR1 "$fl_wd" 2>/dev/null; fl_wd=; fi; ${mark('0')}; continue;;
++*) fl_more=1; fl_n=\${fl_n#+};;
+*) fl_more=;;
+esac
 fl_c=$(head -c "$fl_n"; echo .) && unset fl_n || exit 96
 case $fl_c in *'
 }
 .') ;; *) echo 'forklift: the command arrived incomplete; nothing ran' >&2; exit 96;; esac
+[ -n "$fl_wd" ] || fl_watch
 if [ -z "$fl_more" ]; then unset fl_more; eval "\${fl_c%.}"; exit; fi
 (unset fl_more; eval "\${fl_c%.}") </dev/null; fl_x=$?
-printf '\\036${NEXT_WORD} %s\\n' "$fl_x"; printf '\\036${NEXT_WORD} %s\\n' "$fl_x" >&2
+${mark('"$fl_x"')}
 done
 exit 96`;
+
+/**
+ * What parks a shell that waits for its next command: its watchdog stops (a held shell
+ * idles at no cost); the shell answers with the mark (exit 0) and waits on.
+ */
+export const PARK = Buffer.from(`${PARK_WORD}\n`);
 
 /** The command line sshd runs for a run with this token (hex). */
 export function remoteCommand(token: string, shell: RemoteShell = {}): string {

@@ -10,7 +10,7 @@ import { CancelledError, ForkliftError, TransportError } from '../errors.ts';
 import { handshake, Refused, Unreachable } from './connect.ts';
 import { ConnectionLostError, DisconnectedError, type Endpoint } from './errors.ts';
 import { Feeder } from './feed.ts';
-import { framed, killCommand, NEXT_MARK, remoteCommand, SUDO_PROBE, type RemoteShell } from './remote.ts';
+import { framed, killCommand, NEXT_MARK, PARK, remoteCommand, SUDO_PROBE, type RemoteShell } from './remote.ts';
 import type { ConnectOptions, ConnectTarget, Connection, RunOptions, RunOutput, SshEndpoint, Transport } from './types.ts';
 
 /**
@@ -27,11 +27,16 @@ export interface Relay {
 
 /** What came before the end mark in `chunks`, and the exit code the mark carries; undefined until the whole mark is there. */
 function untilMark(chunks: Buffer[]): { before: Buffer; code: number } | undefined {
+  // The mark is the stream's last line: look at the tail first, so a large output is not
+  // concatenated again on every chunk.
+  if (chunks.at(-1)?.at(-1) !== 0x0a) return undefined;
+  const want = NEXT_MARK.length + 24;
+  let from = chunks.length - 1;
+  for (let have = chunks[from]!.length; have < want && from > 0; ) have += chunks[--from]!.length;
+  if (Buffer.concat(chunks.slice(from)).subarray(-want).lastIndexOf(NEXT_MARK) < 0) return undefined;
   const all = Buffer.concat(chunks);
   const at = all.lastIndexOf(NEXT_MARK);
-  if (at < 0) return undefined;
   const end = all.indexOf(0x0a, at);
-  if (end < 0) return undefined;
   return { before: all.subarray(0, at), code: Number(all.subarray(at + NEXT_MARK.length, end).toString()) };
 }
 
@@ -279,6 +284,44 @@ export class SshConnection implements Connection {
     if (!held || held.closed) return undefined;
     held.release?.();
     return held;
+  }
+
+  /**
+   * Park the channel kept waiting for the next command, if there is one: its watchdog stops,
+   * so a shell held between operations (kept sessions) costs the node nothing while it waits.
+   * Best effort: a channel that does not answer within 5 s is closed.
+   */
+  park(): Promise<void> {
+    const held = this.takeHeld();
+    if (!held) return Promise.resolve();
+    const { channel } = held;
+    return new Promise((done) => {
+      const out: Buffer[] = [];
+      const errOut: Buffer[] = [];
+      const finish = (keep: boolean) => {
+        clearTimeout(timer);
+        channel.removeListener('data', onData);
+        channel.stderr.removeListener('data', onErrData);
+        channel.removeListener('close', onClose);
+        if (keep) this.hold(held);
+        else channel.close();
+        done();
+      };
+      const timer = setTimeout(() => finish(false), 5000);
+      const onData = (d: Buffer) => {
+        out.push(d);
+        if (untilMark(out) && untilMark(errOut)) finish(true);
+      };
+      const onErrData = (d: Buffer) => {
+        errOut.push(d);
+        if (untilMark(out) && untilMark(errOut)) finish(true);
+      };
+      const onClose = () => finish(false);
+      channel.on('data', onData);
+      channel.stderr.on('data', onErrData);
+      channel.on('close', onClose);
+      channel.write(PARK);
+    });
   }
 
   /** Kill every process of the run that carries `token` (bounded to 5 s; best effort). */

@@ -63,9 +63,12 @@ export interface RunOptions {
   /** Stop it after this long, ms (ForkliftError code TIMEOUT). */
   timeoutMs?: number;
   /**
-   * The connection's next run is expected soon: a transport that can leaves this run's
-   * channel open for it, so that both are one exec on the node (the command gets no stdin).
-   * For forklift's own short fixed commands (reading a node's state); others may ignore it.
+   * The connection may run more commands: a transport that can leaves this run's channel
+   * open for the next, so that an operation's commands on a node are one exec there (the
+   * command gets no stdin). For commands whose output is read whole once they end and whose
+   * background processes never write to it (state reads and writes, facts, phase scripts,
+   * whose actions write to files); not for streamed commands (exec). A transport ignores it
+   * for a run with stdin or sources.
    */
   keepChannel?: boolean;
 }

@@ -89,10 +89,10 @@ describe('kept sessions: the pool', () => {
   });
 
   test('reuses a live connection whose key is pinned; a different pin makes a new handshake; the old one closes when unused', async () => {
-    const opened: Array<{ hostKey: string; closed: boolean }> = [];
+    const opened: Array<{ hostKey: string; closed: boolean; parked: number }> = [];
     let presented = keyA;
     const open = async (name: string) => {
-      const c = { node: name, host: '10.0.0.5', port: 22, hostKey: presented, jumpHostKeys: [], alive: true, closed: false, close: () => ((c.closed = true), (c.alive = false)) };
+      const c = { node: name, host: '10.0.0.5', port: 22, hostKey: presented, jumpHostKeys: [], alive: true, closed: false, parked: 0, park: async () => void c.parked++, close: () => ((c.closed = true), (c.alive = false)) };
       opened.push(c);
       return c as unknown as SshConnection;
     };
@@ -100,6 +100,7 @@ describe('kept sessions: the pool', () => {
     const first = await pool.acquire('web-1', endpoint(), 1000);
     assert.equal(first.reused, false);
     pool.release(first.kept);
+    assert.equal(opened[0]!.parked, 1, 'its last user gone, the shell waiting on it is parked');
     const again = await pool.acquire('web-1', endpoint(keyA), 1000);
     assert.equal(again.reused, true);
     assert.equal(opened.length, 1);

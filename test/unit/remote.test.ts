@@ -7,7 +7,7 @@ import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { framed, killCommand, remoteCommand } from '../../src/transport/remote.ts';
+import { framed, killCommand, PARK, remoteCommand } from '../../src/transport/remote.ts';
 import { waitFor } from '../e2e/helpers.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'fl-remote-'));
@@ -64,6 +64,29 @@ describe('the node side of a run', () => {
     // The channel ending after a command of more (nothing followed) runs nothing more and fails.
     assert.equal(run(first).status, 96);
     assert.throws(() => framed('cat', 'input', true), /no stdin/);
+  });
+
+  test('a parked shell answers with the mark, stops its watchdog, and runs the next command with a new one', async () => {
+    const mark = `\x1eforklift-next 0\n`;
+    const r = run(Buffer.concat([framed('echo one', '', true), PARK, PARK, framed('echo two')]));
+    assert.equal(r.stdout.toString(), `one\n${mark}${mark}${mark}two\n`);
+    assert.equal(r.status, 0);
+    // The watchdog of a waiting shell is gone once parked (it ends within its 1 s poll).
+    const child = spawn('sh', ['-c', remoteCommand(TOKEN)], { stdio: ['pipe', 'pipe', 'ignore'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stdin.write(framed('echo "wd=$fl_wd"', '', true));
+    const wd = await waitFor('the watchdog', () => /wd=(\d+)/.exec(out)?.[1]);
+    assert.ok(existsSync(`/proc/${wd}`), 'a watchdog runs while the shell serves commands');
+    child.stdin.write(PARK);
+    await waitFor('the parked watchdog to end', () => (existsSync(`/proc/${wd}`) && readFileSync(`/proc/${wd}/stat`, 'utf8').split(' ')[2] !== 'Z' ? undefined : true));
+    assert.equal(child.exitCode, null, 'the shell still waits for its next command');
+    child.stdin.end(framed('echo "wd=$fl_wd"'));
+    await new Promise((done) => child.once('exit', done));
+    const [before, next] = out.split(`${mark}${mark}`);
+    assert.equal(before, `wd=${wd}\n`);
+    assert.match(next ?? '', /^wd=\d+\n$/);
+    assert.notEqual(next, `wd=${wd}\n`, 'the next command has a watchdog of its own');
   });
 
   test('a state dir gives the run FORKLIFT_STATE and FORKLIFT_PENDING; quoted, whatever the path', () => {

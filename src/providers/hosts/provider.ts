@@ -7,9 +7,9 @@
 // them, or on first contact (hostkeys.ts), jump hosts' too.
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { ProviderError } from '../../errors.ts';
-import { sh } from '../../shell/sh.ts';
+import { raw, sh } from '../../shell/sh.ts';
 import { isUsablePrivateKey } from '../../transport/connect.ts';
 import { DEFAULT_STATE_DIR } from '../../transport/remote.ts';
 import { sshTransport } from '../../transport/ssh.ts';
@@ -24,6 +24,8 @@ const expandHome = (path: string) => (path === '~' || path.startsWith('~/') ? ho
 const stateDirOf = (node: NodeInfo) => node.ssh.stateDir ?? DEFAULT_STATE_DIR;
 const tagsPath = (node: NodeInfo) => `${stateDirOf(node).replace(/\/+$/, '')}/tags/${node.tags[TAG.stack] ?? ''}.json`;
 const SEPARATOR = '--forklift-os--';
+/** fl_print FILE: a small file printed by the shell's own read (no process per file); status 1 when it cannot be read. */
+const PRINT_FN = `fl_print() { [ -r "$1" ] || return 1; while IFS= read -r fl_l || [ -n "$fl_l" ]; do printf '%s\\n' "$fl_l"; done <"$1"; }`;
 /** The key files tried when an entry names none, as OpenSSH tries them. */
 const DEFAULT_KEYS = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
 
@@ -82,7 +84,8 @@ export function createProvider(options: HostsProviderOptions): Provider {
 
   const nodeState: NodeStateAccess = {
     async read(node, conn, signal) {
-      const out = await conn.run(sh`cat ${tagsPath(node)} 2>/dev/null || echo '{}'; echo ${SEPARATOR}; cat /etc/os-release 2>/dev/null`.text, { keepChannel: true, ...(signal ? { signal } : {}) });
+      const out = await conn.run(sh`${raw(PRINT_FN)}
+fl_print ${tagsPath(node)} || echo '{}'; echo ${SEPARATOR}; fl_print /etc/os-release`.text, { keepChannel: true, ...(signal ? { signal } : {}) });
       const [tagText = '', release = ''] = out.stdout.toString().split(`${SEPARATOR}\n`);
       if (out.exitCode !== 0 || !release) throw fail(`host ${node.name}: could not read its tags and /etc/os-release (exit code ${out.exitCode}): ${out.stderr.toString().trim().split('\n').pop() ?? ''}`);
       return { tags: parseTags(tagText), os: parseOsRelease(release) };
@@ -90,7 +93,11 @@ export function createProvider(options: HostsProviderOptions): Provider {
     async write(node, tags, conn, signal) {
       const path = tagsPath(node);
       const merged = JSON.stringify({ ...node.tags, ...tags });
-      const out = await conn.run(sh`mkdir -p "$(dirname ${path})" && cat >${`${path}.new`} && mv ${`${path}.new`} ${path}`.text, { stdin: merged, ...(signal ? { signal } : {}) });
+      // The tags are in the command (printf is the shell's own: in no process list), so the
+      // write needs no stdin and runs on the channel the operation already has open. 0600:
+      // tags may hold generated secrets.
+      const write = sh`{ [ -d ${dirname(path)} ] || mkdir -p ${dirname(path)}; } && umask 077 && printf '%s\\n' ${merged} >${`${path}.new`} && mv ${`${path}.new`} ${path}`;
+      const out = await conn.run(write.text, { keepChannel: true, ...(signal ? { signal } : {}) });
       if (out.exitCode !== 0) throw fail(`host ${node.name}: could not write its tags to ${path} (exit code ${out.exitCode}): ${out.stderr.toString().trim()}`);
     },
   };

@@ -85,7 +85,10 @@ export class Pool {
   release(k: Kept): void {
     k.users = Math.max(0, k.users - 1);
     k.lastUsed = Date.now();
-    if (k.retired && k.users === 0) k.conn.close();
+    if (k.users > 0) return;
+    if (k.retired) k.conn.close();
+    // The shell the last run left waiting for a command stays for the next CLI (no exec then), parked.
+    else void k.conn.park();
   }
 
   private retire(k: Kept): void {
