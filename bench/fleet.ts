@@ -168,6 +168,8 @@ async function size(n: number): Promise<void> {
   }
   const variantEnv = Object.fromEntries(args['variant-env'].map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
   if (args.variant) {
+    // A daemon left by an earlier bench (another build) must not serve this one.
+    await stopSessions(variantEnv);
     log(`${n} hosts: ${args.variant}: one untimed no-op first`);
     const warm = await forklift(dir, ['lift', '--json', ...args['variant-arg']], variantEnv);
     checkResult(`${args.variant} warm-up`, warm, (c) => c === 0);
@@ -199,6 +201,14 @@ async function size(n: number): Promise<void> {
       record(`${n}|forklift no-op lift, ${args.variant}`, v.s);
     }
   }
+  if (args.variant) await stopSessions(variantEnv);
+}
+
+/** Stop the kept-sessions daemon a variant's env names (FORKLIFT_SESSIONS_DIR), if it runs one. */
+async function stopSessions(env: Record<string, string>): Promise<void> {
+  if (!env['FORKLIFT_SESSIONS_DIR']) return;
+  const r = await measured('node', [BIN, 'sessions', 'stop'], { cwd: ROOT, env: { ...process.env, ...env, NO_COLOR: '1' } });
+  if (r.code !== 0) throw new Error(`forklift sessions stop: exit ${r.code}: ${r.stderr}`);
 }
 
 const median = (xs: number[]) => {

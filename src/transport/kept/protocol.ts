@@ -37,8 +37,8 @@ export interface Frame {
   payload: Buffer;
 }
 
-/** Bumped when the frames change: a daemon of another forklift refuses the CLI, which then connects directly. */
-export const PROTOCOL = 2;
+/** Bumped when the frames or what the daemon does with them change (3: it keeps and parks the shell a run leaves waiting): a daemon of another forklift refuses the CLI, which then connects directly. */
+export const PROTOCOL = 3;
 
 export interface OpenRequest {
   protocol: number;
