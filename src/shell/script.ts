@@ -42,27 +42,31 @@ export interface RenderOptions {
 export const CANNOT_START = 97;
 
 // Actions' output is captured in a private folder (mktemp -d: 0700) in /tmp, or in /dev/shm
-// or /run when /tmp is full. The folder goes when the script ends, also when it is stopped
-// (TERM, HUP, INT) or its output is gone (PIPE).
+// or /run when /tmp is full, made when the first check fails (fl_tmp): a run that changes
+// nothing makes none. The folder goes when the script ends, also when it is stopped (TERM,
+// HUP, INT) or its output is gone (PIPE).
 const PRELUDE = `set -u
 umask 022
 export LC_ALL=C DEBIAN_FRONTEND=noninteractive PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 fl_t=
-for fl_d in /tmp /dev/shm /run; do
-  fl_t=$(mktemp -d "$fl_d/forklift.XXXXXX" 2>/dev/null) || continue
-  if printf x 2>/dev/null >"$fl_t/w"; then break; fi
-  rm -rf "$fl_t"; fl_t=
-done
-if [ -z "$fl_t" ]; then echo 'forklift: no room for a temporary folder in /tmp, /dev/shm or /run' >&2; exit ${CANNOT_START}; fi
-trap 'rm -rf "$fl_t"' EXIT
+fl_tmp() {
+  [ -z "$fl_t" ] || return 0
+  for fl_d in /tmp /dev/shm /run; do
+    fl_t=$(mktemp -d "$fl_d/forklift.XXXXXX" 2>/dev/null) || continue
+    if printf x 2>/dev/null >"$fl_t/w"; then return 0; fi
+    rm -rf "$fl_t"; fl_t=
+  done
+  echo 'forklift: no room for a temporary folder in /tmp, /dev/shm or /run' >&2; exit ${CANNOT_START}
+}
+trap '[ -z "$fl_t" ] || rm -rf "$fl_t"' EXIT
 trap 'exit 129' HUP
 trap 'exit 130' INT
 trap 'exit 141' PIPE
 trap 'exit 143' TERM
-fl_begin() { : >"$fl_t/o"; : >"$fl_t/e"; }
+fl_begin() { [ -z "$fl_t" ] || { : >"$fl_t/o"; : >"$fl_t/e"; }; }
 fl_need() { printf '\\n${NEED_MARK} %s %s\\n' "$1" "$2" >&3 && head -c "$2" <&4; }
 fl_report() {
-  if [ -s "$fl_t/o" ] || [ -s "$fl_t/e" ]; then
+  if [ -n "$fl_t" ] && { [ -s "$fl_t/o" ] || [ -s "$fl_t/e" ]; }; then
     printf '\\n${RECORD_MARK} %s %s %s %s %s\\n' "$1" "$2" "$3" "$(wc -c <"$fl_t/o")" "$(wc -c <"$fl_t/e")"
     cat "$fl_t/o" "$fl_t/e"
   else
@@ -85,12 +89,13 @@ function renderStep(index: number, stepIndex: number, step: BlockStep, mode: Scr
           raw(`if [ "$fl_rc" -ne 0 ]; then fl_report ${index} failed "$fl_rc"; exit "$fl_rc"; fi`),
           raw(`fl_c${index}=1`),
         );
-  if (!step.check) return apply;
+  if (!step.check) return lines(raw('fl_tmp'), apply);
   return lines(
     raw('(set -e'),
     step.check,
     raw(`) </dev/null >/dev/null 2>&1; fl_rc=$?`),
     raw('if [ "$fl_rc" -ne 0 ]; then'),
+    raw('fl_tmp'),
     step.preview && (diff || mode === 'check') ? renderPreview(stepIndex, step.preview) : undefined,
     apply,
     raw('fi'),
