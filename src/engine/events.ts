@@ -17,6 +17,8 @@ export type ForkliftEvent =
   | { type: 'drain'; nodes: string[]; readers: string[] }
   /** …and put back. */
   | { type: 'restore'; nodes: string[]; readers: string[] }
+  /** A node failed before its first phase (it could not be reached, or its facts read): it runs no phase; `phase` is the one it would have run first. */
+  | { type: 'node-unreached'; phase: string; node: string; error: Failure }
   | { type: 'phase-start'; phase: string; nodes: string[] }
   /** A node's work in a phase starts (at most `concurrency` nodes run at once; the others wait). */
   | { type: 'node-phase-start'; phase: string; node: string }

@@ -99,7 +99,7 @@ export class SshConnection implements Connection {
 
   /**
    * Connect, retrying refusals, unreachable hosts and silent ports until `timeoutMs`
-   * (default 30 s) has passed. A wrong host key, a refused login or a sudo that wants a
+   * (default 30 s) has passed (not when the endpoint says `retry: false`). A wrong host key, a refused login or a sudo that wants a
    * password is not retried.
    */
   static async open(node: string, endpoint: SshEndpoint, options: ConnectOptions = {}): Promise<SshConnection> {
@@ -114,10 +114,9 @@ export class SshConnection implements Connection {
       } catch (error) {
         if (error instanceof Refused) throw fail(error.message, error.code);
         if (!(error instanceof Unreachable)) throw error;
-        if (Date.now() + 250 > deadline || options.signal?.aborted) {
-          if (options.signal?.aborted) throw new CancelledError();
-          throw fail(`could not connect within ${timeoutMs / 1000} s: ${error.message}`, 'UNREACHABLE');
-        }
+        if (options.signal?.aborted) throw new CancelledError();
+        if (endpoint.retry === false) throw fail(`could not connect: ${error.message}`, 'UNREACHABLE');
+        if (Date.now() + 250 > deadline) throw fail(`could not connect within ${timeoutMs / 1000} s: ${error.message}`, 'UNREACHABLE');
         await new Promise((r) => setTimeout(r, 250));
         continue;
       }

@@ -36,6 +36,12 @@ export interface SshEndpoint {
   become?: boolean;
   /** Where forklift keeps its state on the node (default /var/lib/forklift): runs get FORKLIFT_STATE and FORKLIFT_PENDING (its pending/). */
   stateDir?: string;
+  /**
+   * Retry a refused or unreachable connect until the connect timeout (default), as for a
+   * node that may still be booting; false: a machine that should be up, whose first such
+   * answer fails it at once (existing hosts, as OpenSSH and Ansible do).
+   */
+  retry?: boolean;
 }
 
 /** What a connection is opened to: the node's name (for messages) and its endpoint. */

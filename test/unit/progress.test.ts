@@ -56,6 +56,19 @@ describe('progress, plain lines (piped, CI)', () => {
     assert.equal(lines[3], '✗ configure: 498 of 500 nodes ok in 5.0s, 498 changed actions, 2 failed (web-013, web-499); slowest: web-042 4.8s, web-007 4.5s, web-300 4.0s');
   });
 
+  it('500 nodes, some unreachable before the phase: each named at once with its message, counted as failed in the summary', () => {
+    const names = Array.from({ length: 497 }, (_, i) => `web-${String(i).padStart(3, '0')}`);
+    const unreached = (node: string): [number, ForkliftEvent] => [0, { type: 'node-unreached', phase: 'configure', node, error: { code: 'UNREACHABLE', message: `node ${node} (10.0.0.9:22): could not connect: connect ECONNREFUSED 10.0.0.9:22`, node } }];
+    const lines = run(view(), [unreached('web-497'), unreached('web-498'), unreached('web-499'), ...phase(names)]);
+    assert.deepEqual(lines, [
+      '✗ node web-497 (10.0.0.9:22): could not connect: connect ECONNREFUSED 10.0.0.9:22',
+      '✗ node web-498 (10.0.0.9:22): could not connect: connect ECONNREFUSED 10.0.0.9:22',
+      '✗ node web-499 (10.0.0.9:22): could not connect: connect ECONNREFUSED 10.0.0.9:22',
+      '» configure on 497 nodes; 3 nodes could not start it',
+      '✗ configure: 497 of 500 nodes ok in 5.0s, 497 changed actions, 3 failed (web-497, web-498, web-499); slowest: web-000 1.0s, web-001 1.0s, web-002 1.0s',
+    ]);
+  });
+
   it('a large phase whose nodes were all quick names none as slow', () => {
     const names = Array.from({ length: 30 }, (_, i) => `web-${i}`);
     const lines = run(view(), phase(names, { slow: new Map(names.map((n) => [n, 20])) }));

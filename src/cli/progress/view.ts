@@ -56,6 +56,8 @@ export class ProgressView {
   private section: Section | undefined;
   private activity: { message: string; since: number } | undefined;
   private scaling: { create: number; remove: number } | undefined;
+  /** Nodes that failed before a phase they would have run, by phase: counted in its summary. */
+  private readonly unreached = new Map<string, string[]>();
 
   constructor(private readonly options: ViewOptions) {}
 
@@ -106,11 +108,21 @@ export class ProgressView {
         out.push(...this.close(now));
         out.push(p.bold(`» ${event.type === 'drain' ? 'taking' : 'putting'} ${list(event.nodes)} ${event.type === 'drain' ? 'out of' : 'back into'} ${list(event.readers)}`));
         break;
-      case 'phase-start':
-        out.push(...this.close(now));
-        this.section = section('phase', event.phase, event.nodes.length, now, this.perNode(event.nodes.length));
-        out.push(p.bold(p.cyan(`» ${event.phase} on ${plural(event.nodes.length, 'node')}`)));
+      case 'node-unreached':
+        (this.unreached.get(event.phase) ?? this.unreached.set(event.phase, []).get(event.phase)!).push(event.node);
+        out.push(failure(p, `✗ ${event.error.message}`));
         break;
+      case 'phase-start': {
+        out.push(...this.close(now));
+        const unreached = this.unreached.get(event.phase) ?? [];
+        this.unreached.delete(event.phase);
+        const total = event.nodes.length + unreached.length;
+        this.section = section('phase', event.phase, total, now, this.perNode(total));
+        this.section.failed.push(...unreached);
+        const left = unreached.length ? `; ${plural(unreached.length, 'node')} could not start it` : '';
+        out.push(p.bold(p.cyan(`» ${event.phase} on ${plural(event.nodes.length, 'node')}${left}`)));
+        break;
+      }
       case 'node-phase-start':
         this.open('phase', event.phase, undefined, now, out).running.set(event.node, now);
         break;

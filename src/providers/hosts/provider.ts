@@ -77,7 +77,8 @@ export function createProvider(options: HostsProviderOptions): Provider {
       state: 'running',
       tags: { [TAG.stack]: stack, [TAG.group]: h.group },
       os: { family: '', version: '' },
-      ssh: { host: h.host, port, user, ...creds, ...pinFor(h, port), ...(jump ? { jump } : {}), ...(become ? { become } : {}), ...(h.stateDir ? { stateDir: h.stateDir } : {}) },
+      // Existing machines: a refused or unreachable host fails at once, not after the connect timeout.
+      ssh: { host: h.host, port, user, ...creds, ...pinFor(h, port), ...(jump ? { jump } : {}), ...(become ? { become } : {}), ...(h.stateDir ? { stateDir: h.stateDir } : {}), retry: false },
       ...(h.vars ? { vars: h.vars } : {}),
     };
   };
