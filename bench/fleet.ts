@@ -24,7 +24,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { countSince, cpuMs, FLEET_ROOT, hostsCpuMs, logMarks, makeFleet, removeFleet, type Fleet, type FleetHost } from './fleet-hosts.ts';
 import { ansibleProject, floorCheck, forkliftStack } from './fleet-plan.ts';
-import { measured, measuredAll, type Measured } from './proc-tree.ts';
+import { killRunning, measured, measuredAll, type Measured } from './proc-tree.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const log = (m: string) => process.stderr.write(`[fleet ${new Date().toISOString().slice(11, 19)}] ${m}\n`);
@@ -50,7 +50,7 @@ const { values: args, positionals } = parseArgs({
 
 let fleet: Fleet | undefined;
 let removing: Promise<void> | undefined;
-const teardown = () => (removing ??= fleet ? (log(`removing fleet ${fleet.id}`), removeFleet(fleet.id)) : Promise.resolve());
+const teardown = () => (removing ??= (killRunning(), fleet ? (log(`removing fleet ${fleet.id}`), removeFleet(fleet.id)) : Promise.resolve()));
 for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void teardown().finally(() => process.exit(130)));
 
 if (args.remove) {

@@ -1,7 +1,7 @@
 // Child processes measured as a controller's cost: wall time and the peak of the summed RSS
 // of the child and all its descendants (sampled from /proc every 200 ms: the floor's ssh
 // processes and Ansible's forks count, as forklift's one process and its esbuild service do).
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 
 export interface Measured {
@@ -65,11 +65,25 @@ export function rssSampler(roots: () => number[], everyMs = 200): { stop(): numb
   };
 }
 
+/** The commands running now, so that a bench stopped by a signal stops them too (killRunning). */
+const running = new Set<ChildProcess>();
+const track = (child: ChildProcess) => {
+  running.add(child);
+  child.once('close', () => running.delete(child));
+  child.once('error', () => running.delete(child));
+};
+
+/** Stop every command measured() or measuredAll() still runs (a bench's teardown: nothing outlives it). */
+export function killRunning(): void {
+  for (const child of running) child.kill('SIGTERM');
+}
+
 /** Run one command, its tree's RSS sampled. */
 export function measured(cmd: string, argv: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {}): Promise<Measured> {
   return new Promise((done) => {
     const t0 = performance.now();
     const child = spawn(cmd, argv, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    track(child);
     const sampler = rssSampler(() => (child.pid ? [child.pid] : []));
     let stdout = '';
     let stderr = '';
@@ -92,6 +106,7 @@ export async function measuredAll(jobs: { cmd: string; argv: string[]; input?: s
         new Promise<Omit<Measured, 'peakMiB'>>((done) => {
           const s0 = performance.now();
           const child = spawn(j.cmd, j.argv, { stdio: [j.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+          track(child);
           if (child.pid) pids.push(child.pid);
           let stdout = '';
           let stderr = '';
