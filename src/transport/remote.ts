@@ -40,9 +40,9 @@ export interface RemoteShell {
 
 export const DEFAULT_STATE_DIR = '/var/lib/forklift';
 
-/** Kill (TERM) every process whose environment holds FORKLIFT_RUN=<token>; `token` is shell text. */
+/** Kill (TERM) every process whose environment holds FORKLIFT_RUN=<token>; `token` is shell text. One grep reads every environment. */
 export function killRunScript(token: string): string {
-  return `for e in /proc/[0-9]*/environ; do if grep -qzx "FORKLIFT_RUN=${token}" "$e" 2>/dev/null; then p=\${e#/proc/}; kill -TERM "\${p%/environ}" 2>/dev/null; fi; done; true`;
+  return `for e in $(grep -lszx "FORKLIFT_RUN=${token}" /proc/[0-9]*/environ); do p=\${e#/proc/}; kill -TERM "\${p%/environ}" 2>/dev/null; done; true`;
 }
 
 /** The command line that kills a run's processes, as the user its commands run as. */
@@ -55,10 +55,15 @@ const NEXT_WORD = 'forklift-next';
 /** What ends the output of a command framed as one of more, before its exit code and a newline. */
 export const NEXT_MARK = Buffer.from(`\x1e${NEXT_WORD} `);
 
-/** fl_watch: start the run's watchdog (fl_wd); USR1 stops it. */
+/**
+ * fl_watch: start the run's watchdog (fl_wd); USR1 stops it. A process counts as alive while
+ * its /proc entry is there and not a zombie: a shell whose sshd session ended first is
+ * orphaned, and stays a zombie until init reaps it.
+ */
 const WATCHDOG = `fl_ssh=\${FORKLIFT_SSHD:-$PPID}; unset FORKLIFT_SSHD; fl_wd=
+fl_live() { read -r fl_s 2>/dev/null <"/proc/$1/stat" || return 1; fl_s=\${fl_s##*) }; [ "\${fl_s%% *}" != Z ]; }
 fl_watch() {
-(trap '' TERM HUP; trap 'exit 0' USR1; while [ -d "/proc/$fl_ssh" ] && [ -d "/proc/$$" ]; do sleep 1; done; if [ -d "/proc/$$" ]; then ${killRunScript('$FORKLIFT_RUN')}; fi) </dev/null >/dev/null 2>&1 &
+(trap '' TERM HUP; trap 'exit 0' USR1; while fl_live "$fl_ssh" && fl_live $$; do sleep 1; done; if fl_live $$; then ${killRunScript('$FORKLIFT_RUN')}; fi) </dev/null >/dev/null 2>&1 &
 fl_wd=$!
 }`;
 

@@ -345,6 +345,8 @@ export class SshConnection implements Connection {
   }
 
   close(): void {
+    // A shell waiting for the next command gets its end of input first, so it exits while its sshd session is there to reap it.
+    this.takeHeld()?.channel.end();
     this.client.end();
   }
 }
