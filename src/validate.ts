@@ -41,3 +41,12 @@ export function parseSpec<S extends z.ZodType>(schema: S, input: unknown, where:
   if (result.success) return result.data;
   throw new SpecError(where, describeIssues(result.error.issues));
 }
+
+/**
+ * A schema built on first use and kept. zod compiles a schema when it first parses with it,
+ * so a schema built inside a function that runs per node is compiled again on every call.
+ */
+export function schemaOnce<S extends z.ZodType>(build: () => S): () => S {
+  let schema: S | undefined;
+  return () => (schema ??= build());
+}

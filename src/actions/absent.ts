@@ -1,9 +1,11 @@
 // absent: no file, link or directory at `path`.
 import { z } from 'zod';
-import { parseSpec } from '../validate.ts';
+import { parseSpec, schemaOnce } from '../validate.ts';
 import { sh } from '../shell/sh.ts';
 import { showFile } from '../shell/preview.ts';
 import { action, defineAction, type Action } from './types.ts';
+
+const pathInput = schemaOnce(() => z.object({ path: z.string().regex(/^\/./, 'must be an absolute path other than /') }));
 
 export interface AbsentArgs {
   path: string;
@@ -18,6 +20,6 @@ export const absentAction = defineAction<AbsentArgs>({
 });
 
 export function absent(path: string): Action<AbsentArgs> {
-  const { path: p } = parseSpec(z.object({ path: z.string().regex(/^\/./, 'must be an absolute path other than /') }), { path }, 'absent');
+  const { path: p } = parseSpec(pathInput(), { path }, 'absent');
   return action(absentAction, `absent ${p}`, { path: p });
 }

@@ -5,12 +5,14 @@
 import { z } from 'zod';
 import { SpecError } from '../errors.ts';
 import { lines, quote, raw, sh, type Cmd } from '../shell/sh.ts';
-import { parseSpec } from '../validate.ts';
+import { parseSpec, schemaOnce } from '../validate.ts';
 import { fileAction } from './file.ts';
 import { APT_WAITING } from './package.ts';
 import { localPath, localSource, readLocal } from './local-file.ts';
 import { asArmoredKey, KEY_PACKET_FIRST_BYTES } from './openpgp.ts';
 import { action, defineAction, type Action, type Step } from './types.ts';
+
+const nameInput = schemaOnce(() => z.object({ name: z.string().regex(/^[A-Za-z0-9_-][A-Za-z0-9_.-]*$/, 'letters, digits, _ . - (apt ignores other file names)') }));
 
 export interface AptRepositoryArgs {
   name: string;
@@ -97,7 +99,7 @@ function fetchKey(url: string, keyPath: string, sourcePath: string, name: string
 
 /** A deb822 apt source signed by `key`; `apt-get update` runs when it or the key changed. */
 export function aptRepository(name: string, options: AptRepositoryOptions): Action<AptRepositoryArgs> {
-  const { name: n } = parseSpec(z.object({ name: z.string().regex(/^[A-Za-z0-9_-][A-Za-z0-9_.-]*$/, 'letters, digits, _ . - (apt ignores other file names)') }), { name }, 'aptRepository');
+  const { name: n } = parseSpec(nameInput(), { name }, 'aptRepository');
   const where = `aptRepository ${n}`;
   const o = parseSpec(repositorySchema, options, where);
   const fields: Array<[string, string]> = [

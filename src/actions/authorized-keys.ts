@@ -5,11 +5,13 @@
 // 0600, both the user's; a symbolic link at either is refused, and the file is written by
 // the user, never by root (a link could point root's write at another account's keys).
 import { z } from 'zod';
-import { parseSpec } from '../validate.ts';
+import { parseSpec, schemaOnce } from '../validate.ts';
 import { lines, raw, sh, type Cmd } from '../shell/sh.ts';
 import { fail, MAX_EDIT_BYTES } from './edit.ts';
 import { userName } from './user.ts';
 import { action, defineAction, type Action, type Step } from './types.ts';
+
+const userInput = schemaOnce(() => z.object({ user: userName }));
 
 export interface AuthorizedKeysArgs {
   user: string;
@@ -131,7 +133,7 @@ export const authorizedKeysAction = defineAction<AuthorizedKeysArgs>({
 
 /** A user's authorized_keys: these keys present (or, exclusive, only these), or absent. */
 export function authorizedKeys(user: string, options: AuthorizedKeysOptions): Action<AuthorizedKeysArgs> {
-  const { user: u } = parseSpec(z.object({ user: userName }), { user }, 'authorizedKeys');
+  const { user: u } = parseSpec(userInput(), { user }, 'authorizedKeys');
   const o = parseSpec(keysSchema, options, `authorizedKeys ${u}`);
   const state = o.state ?? 'present';
   const exclusive = o.exclusive ?? false;

@@ -2,11 +2,13 @@
 // by itself. A whole file per job (not a line in a user's crontab) is replaced atomically,
 // needs no crontab parsing, and the name is the job's identity, as Ansible's cron `name`.
 import { z } from 'zod';
-import { parseSpec } from '../validate.ts';
+import { parseSpec, schemaOnce } from '../validate.ts';
 import { absentAction } from './absent.ts';
 import { fileAction } from './file.ts';
 import { accountName } from './ownership.ts';
 import { action, defineAction, type Action, type Target } from './types.ts';
+
+const nameInput = schemaOnce(() => z.object({ name: jobName }));
 
 export interface CronArgs {
   name: string;
@@ -95,7 +97,7 @@ export const cronAction = defineAction<CronArgs>({
 
 /** A cron job in /etc/cron.d/<name> (needs the cron package), or its removal. */
 export function cron(name: string, options: CronOptions): Action<CronArgs> {
-  const { name: n } = parseSpec(z.object({ name: jobName }), { name }, 'cron');
+  const { name: n } = parseSpec(nameInput(), { name }, 'cron');
   const o = parseSpec(cronSchema, options, `cron ${n}`);
   if (o.state === 'absent') return action(cronAction, `cron ${n} absent`, { name: n, state: 'absent' });
   const schedule = o.schedule!.trim().split(/\s+/).join(' ');

@@ -1,11 +1,13 @@
 // directory: exists, with owner, group and mode; optionally a mirror of a local folder (mirror.ts).
 import { z } from 'zod';
-import { parseSpec } from '../validate.ts';
+import { parseSpec, schemaOnce } from '../validate.ts';
 import { sh } from '../shell/sh.ts';
 import { localPath, localSource, type LocalSource } from './local-file.ts';
 import { mirrorStep, walkFolder, type Mirror } from './mirror.ts';
 import { normalMode, ownershipSchema, ownershipSteps, type Ownership } from './ownership.ts';
 import { action, defineAction, type Action } from './types.ts';
+
+const pathInput = schemaOnce(() => z.object({ path: z.string().regex(/^\//, 'must be an absolute path') }));
 
 export interface DirectoryArgs extends Ownership {
   path: string;
@@ -44,7 +46,7 @@ export const directoryAction = defineAction<DirectoryArgs>({
  * `fileMode` to the files.
  */
 export function directory(path: string, options: DirectoryOptions = {}): Action<DirectoryArgs> {
-  const { path: p } = parseSpec(z.object({ path: z.string().regex(/^\//, 'must be an absolute path') }), { path }, 'directory');
+  const { path: p } = parseSpec(pathInput(), { path }, 'directory');
   const where = `directory ${p}`;
   const { source, delete: del, fileMode, ...o } = parseSpec(directorySchema, options, where);
   if (source === undefined) return action(directoryAction, where, { path: p, ...o });

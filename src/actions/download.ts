@@ -5,9 +5,11 @@
 import { posix } from 'node:path';
 import { z } from 'zod';
 import { lines, quote, raw, Secret, sh } from '../shell/sh.ts';
-import { parseSpec } from '../validate.ts';
+import { parseSpec, schemaOnce } from '../validate.ts';
 import { normalMode, ownershipSchema, ownershipSteps, type Ownership } from './ownership.ts';
 import { action, defineAction, type Action } from './types.ts';
+
+const pathInput = schemaOnce(() => z.object({ path: z.string().regex(/^\/.*[^/]$/, 'must be an absolute path to a file') }));
 
 export interface DownloadArgs extends Ownership {
   path: string;
@@ -60,7 +62,7 @@ export const downloadAction = defineAction<DownloadArgs>({
 
 /** A file fetched from `url` onto the node (with the node's curl), verified by `sha256`. */
 export function download(path: string, options: DownloadOptions): Action<DownloadArgs> {
-  const { path: p } = parseSpec(z.object({ path: z.string().regex(/^\/.*[^/]$/, 'must be an absolute path to a file') }), { path }, 'download');
+  const { path: p } = parseSpec(pathInput(), { path }, 'download');
   const o = parseSpec(downloadSchema, options, `download ${p}`);
   return action(downloadAction, `download ${p}`, { path: p, ...o });
 }

@@ -1,9 +1,11 @@
 // execChecked: a script that must succeed; a non-zero exit fails the node.
 // Idempotent when given `creates` (a path the script makes) or `unless` (a check command).
 import { z } from 'zod';
-import { parseSpec } from '../validate.ts';
+import { parseSpec, schemaOnce } from '../validate.ts';
 import { Cmd, raw, sh } from '../shell/sh.ts';
 import { action, defineAction, type Action } from './types.ts';
+
+const labelInput = schemaOnce(() => z.object({ label: z.string().min(1) }));
 
 export interface ExecArgs {
   script: Cmd;
@@ -39,7 +41,7 @@ export const execAction = defineAction<ExecArgs>({
  * A string is the script text itself: interpolate values with the `sh` template so they are quoted.
  */
 export function execChecked(label: string, script: string | Cmd, options: z.input<typeof execSchema> = {}): Action<ExecArgs> {
-  const { label: name } = parseSpec(z.object({ label: z.string().min(1) }), { label }, 'execChecked');
+  const { label: name } = parseSpec(labelInput(), { label }, 'execChecked');
   const { onChangeOf, creates, unless } = parseSpec(execSchema, options, `execChecked ${name}`);
   const args: ExecArgs = { script: typeof script === 'string' ? raw(script) : script };
   if (creates !== undefined) args.creates = creates;

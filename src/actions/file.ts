@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import { z } from 'zod';
-import { parseSpec } from '../validate.ts';
+import { parseSpec, schemaOnce } from '../validate.ts';
 import { Cmd, Secret, quote, raw, sh, lines } from '../shell/sh.ts';
 import type { ByteSource } from '../shell/stream.ts';
 import { showFile } from '../shell/preview.ts';
@@ -12,6 +12,8 @@ import { INLINE_MAX, inlineText, localContent, memorySource, statLocalFile } fro
 import { localPath, localSource, type LocalSource } from './local-file.ts';
 import { ownershipSchema, ownershipSteps, normalMode } from './ownership.ts';
 import { action, defineAction, type Action } from './types.ts';
+
+const pathInput = schemaOnce(() => z.object({ path: absolutePath }));
 
 export interface FileArgs {
   path: string;
@@ -104,7 +106,7 @@ function validateCmd(template: string, tmp: string, streamed: boolean): Cmd {
  * anything else is sent over the same run when the check fails.
  */
 export function file(path: string, options: FileOptions): Action<FileArgs> {
-  const { path: p } = parseSpec(z.object({ path: absolutePath }), { path }, 'file');
+  const { path: p } = parseSpec(pathInput(), { path }, 'file');
   const where = `file ${p}`;
   const { content, source, ...o } = parseSpec(fileSchema, options, where);
   return action(fileAction, where, { path: p, ...contentArgs(content, source, where), ...o });

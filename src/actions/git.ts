@@ -5,9 +5,11 @@
 // checked out as a local branch at origin's tip). Git must be on the node: packages('git').
 import { z } from 'zod';
 import { lines, raw, sh, type Cmd } from '../shell/sh.ts';
-import { parseSpec } from '../validate.ts';
+import { parseSpec, schemaOnce } from '../validate.ts';
 import { accountName } from './ownership.ts';
 import { action, defineAction, type Action } from './types.ts';
+
+const pathInput = schemaOnce(() => z.object({ path: z.string().regex(/^\/./, 'must be an absolute path (not /)') }));
 
 export interface GitCheckoutArgs {
   path: string;
@@ -140,7 +142,7 @@ function checkoutCommit(commit: string, repo: string): Cmd {
 
 /** A work tree at `path` checked out from `repo` at `ref` (a branch, a tag or a full commit id). */
 export function gitCheckout(path: string, options: GitCheckoutOptions): Action<GitCheckoutArgs> {
-  const { path: p } = parseSpec(z.object({ path: z.string().regex(/^\/./, 'must be an absolute path (not /)') }), { path }, 'gitCheckout');
+  const { path: p } = parseSpec(pathInput(), { path }, 'gitCheckout');
   const where = `gitCheckout ${p}`;
   const { ref, ...o } = parseSpec(gitSchema, options, where);
   const args: GitCheckoutArgs = { path: p, ...o };

@@ -1,9 +1,11 @@
 // group: a local group, with a given gid or a system one; or no such group.
 import { z } from 'zod';
-import { parseSpec } from '../validate.ts';
+import { parseSpec, schemaOnce } from '../validate.ts';
 import { sh } from '../shell/sh.ts';
 import { accountName } from './ownership.ts';
 import { action, defineAction, type Action, type Step } from './types.ts';
+
+const nameInput = schemaOnce(() => z.object({ name: accountName.max(32, 'at most 32 characters') }));
 
 export interface GroupArgs {
   name: string;
@@ -41,7 +43,7 @@ export const groupAction = defineAction<GroupArgs>({
 
 /** A local group (present by default), or its removal (`state: 'absent'`). */
 export function group(name: string, options: GroupOptions = {}): Action<GroupArgs> {
-  const { name: n } = parseSpec(z.object({ name: accountName.max(32, 'at most 32 characters') }), { name }, 'group');
+  const { name: n } = parseSpec(nameInput(), { name }, 'group');
   const o = parseSpec(groupSchema, options, `group ${n}`);
   const state = o.state ?? 'present';
   const args: GroupArgs = { name: n, state };

@@ -3,11 +3,13 @@
 // name changed by the operator alone). Debian's 127.0.1.1 line in /etc/hosts follows, so
 // the name resolves (sudo warns otherwise).
 import { z } from 'zod';
-import { parseSpec } from '../validate.ts';
+import { parseSpec, schemaOnce } from '../validate.ts';
 import { sh } from '../shell/sh.ts';
 import { fileAction } from './file.ts';
 import { lineAction } from './line.ts';
 import { action, defineAction, type Action, type Step, type Target } from './types.ts';
+
+const nameInput = schemaOnce(() => z.object({ name: hostName }));
 
 export interface HostnameArgs {
   name: string;
@@ -46,7 +48,7 @@ export const hostnameAction = defineAction<HostnameArgs>({
 
 /** The node's host name, now and after a reboot. */
 export function hostname(name: string, options: HostnameOptions = {}): Action<HostnameArgs> {
-  const { name: n } = parseSpec(z.object({ name: hostName }), { name }, 'hostname');
+  const { name: n } = parseSpec(nameInput(), { name }, 'hostname');
   const o = parseSpec(hostnameSchema, options, `hostname ${n}`);
   return action(hostnameAction, `hostname ${n}`, { name: n, hosts: o.hosts ?? true });
 }

@@ -5,11 +5,13 @@
 // first (sshd) or the last (most others) of repeated settings. absent: every owned line goes.
 import { posix } from 'node:path';
 import { z } from 'zod';
-import { parseSpec } from '../validate.ts';
+import { parseSpec, schemaOnce } from '../validate.ts';
 import { lines, raw, Secret, sh } from '../shell/sh.ts';
 import { editStep, fail, MAX_EDIT_BYTES, type Edit } from './edit.ts';
 import { ere } from './ere.ts';
 import { action, defineAction, type Action } from './types.ts';
+
+const pathInput = schemaOnce(() => z.object({ path: z.string().regex(/^\/./, 'must be an absolute path to a file') }));
 
 export interface LineArgs {
   path: string;
@@ -80,7 +82,7 @@ export const lineAction = defineAction<LineArgs>({
 
 /** A line of a file, present exactly once or absent (see the reference for the rules). */
 export function line(path: string, options: LineOptions): Action<LineArgs> {
-  const { path: p } = parseSpec(z.object({ path: z.string().regex(/^\/./, 'must be an absolute path to a file') }), { path }, 'line');
+  const { path: p } = parseSpec(pathInput(), { path }, 'line');
   const o = parseSpec(lineSchema, options, `line ${p}`);
   const state = o.state ?? 'present';
   const args: LineArgs = { path: p, state, create: o.create ?? false };

@@ -2,10 +2,13 @@
 // removals into one apt remove), as long as no barrier (aptRepository, execChecked) stands
 // between them. `name=version` pins a version, as apt-get takes it.
 import { z } from 'zod';
-import { parseSpec } from '../validate.ts';
+import { parseSpec, schemaOnce } from '../validate.ts';
 import { SpecError } from '../errors.ts';
 import { sh, raw, lines, join, type Cmd } from '../shell/sh.ts';
 import { action, defineAction, type Action, type Step, type Target } from './types.ts';
+
+const packagesNamesInput = schemaOnce(() => z.object({ names: z.array(pinnedName).min(1) }));
+const absentPackagesNamesInput = schemaOnce(() => z.object({ names: z.array(packageName).min(1) }));
 
 export interface PackagesArgs {
   /** Package names, each optionally pinned: `nginx=1.22.1-9`. */
@@ -104,7 +107,7 @@ export const absentPackagesAction = defineAction<PackagesArgs>({
  * downgrade if needed). The package actions of a phase become one install.
  */
 export function packages(...names: Array<string | string[]>): Action<PackagesArgs> {
-  const { names: list } = parseSpec(z.object({ names: z.array(pinnedName).min(1) }), { names: names.flat() }, 'packages');
+  const { names: list } = parseSpec(packagesNamesInput(), { names: names.flat() }, 'packages');
   try {
     split(list);
   } catch (error) {
@@ -116,7 +119,7 @@ export function packages(...names: Array<string | string[]>): Action<PackagesArg
 
 /** Remove packages (apt-get remove: their config files stay, as with Ansible's apt). */
 export function absentPackages(...names: Array<string | string[]>): Action<PackagesArgs> {
-  const { names: list } = parseSpec(z.object({ names: z.array(packageName).min(1) }), { names: names.flat() }, 'absentPackages');
+  const { names: list } = parseSpec(absentPackagesNamesInput(), { names: names.flat() }, 'absentPackages');
   const unique = [...new Set(list)];
   return action(absentPackagesAction, label('absentPackages', unique), { names: unique });
 }

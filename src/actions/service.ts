@@ -1,9 +1,11 @@
 // service: enabled at boot and in the wanted state (systemd). restarted/reloaded always
 // act, so they are usually handlers: `onChangeOf: [configFile]`.
 import { z } from 'zod';
-import { parseSpec } from '../validate.ts';
+import { parseSpec, schemaOnce } from '../validate.ts';
 import { lines, raw, sh } from '../shell/sh.ts';
 import { action, defineAction, type Action, type Step } from './types.ts';
+
+const nameInput = schemaOnce(() => z.object({ name: unitName }));
 
 const serviceSchema = z
   .object({
@@ -55,7 +57,7 @@ function reload(name: string) {
 
 /** A systemd service. Default: enabled and started. */
 export function service(name: string, options: ServiceOptions = {}): Action<ServiceArgs> {
-  const { name: n } = parseSpec(z.object({ name: unitName }), { name }, 'service');
+  const { name: n } = parseSpec(nameInput(), { name }, 'service');
   const { onChangeOf, ...o } = parseSpec(serviceSchema, options, `service ${n}`);
   const args: ServiceArgs = { name: n, enabled: o.enabled ?? (o.state === undefined ? true : undefined), state: o.state ?? 'started' };
   const label = `service ${n}${o.state && o.state !== 'started' ? ` ${o.state}` : ''}`;

@@ -1,11 +1,13 @@
 // sudoers: a drop-in /etc/sudoers.d/<name>, root's, mode 0440, checked by `visudo -cf`
 // before it replaces the old one (a broken sudoers file locks every sudo user out).
 import { z } from 'zod';
-import { parseSpec } from '../validate.ts';
+import { parseSpec, schemaOnce } from '../validate.ts';
 import { Secret } from '../shell/sh.ts';
 import { absentAction } from './absent.ts';
 import { fileAction, type FileArgs } from './file.ts';
 import { action, defineAction, type Action, type Target } from './types.ts';
+
+const nameInput = schemaOnce(() => z.object({ name: dropInName }));
 
 export interface SudoersArgs {
   name: string;
@@ -42,7 +44,7 @@ export const sudoersAction = defineAction<SudoersArgs>({
 
 /** A sudoers drop-in, validated by visudo before it is installed (needs the sudo package). */
 export function sudoers(name: string, options: SudoersOptions): Action<SudoersArgs> {
-  const { name: n } = parseSpec(z.object({ name: dropInName }), { name }, 'sudoers');
+  const { name: n } = parseSpec(nameInput(), { name }, 'sudoers');
   const o = parseSpec(sudoersSchema, options, `sudoers ${n}`);
   const state = o.state ?? 'present';
   const args: SudoersArgs = state === 'absent' ? { name: n, state } : { name: n, state, content: o.content! };

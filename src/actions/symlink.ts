@@ -1,9 +1,12 @@
 // symlink: `path` is a symbolic link to `target` (replacing any other link or file there;
 // a real directory at `path` is an error, not a place to put the link in).
 import { z } from 'zod';
-import { parseSpec } from '../validate.ts';
+import { parseSpec, schemaOnce } from '../validate.ts';
 import { sh } from '../shell/sh.ts';
 import { action, defineAction, type Action } from './types.ts';
+
+const pathInput = schemaOnce(() => z.object({ path: z.string().regex(/^\//, 'must be an absolute path') }));
+const targetInput = schemaOnce(() => z.object({ target: z.string().min(1) }));
 
 export interface SymlinkArgs {
   path: string;
@@ -19,7 +22,7 @@ export const symlinkAction = defineAction<SymlinkArgs>({
 });
 
 export function symlink(path: string, target: string): Action<SymlinkArgs> {
-  const { path: p } = parseSpec(z.object({ path: z.string().regex(/^\//, 'must be an absolute path') }), { path }, 'symlink');
-  const { target: t } = parseSpec(z.object({ target: z.string().min(1) }), { target }, `symlink ${p}`);
+  const { path: p } = parseSpec(pathInput(), { path }, 'symlink');
+  const { target: t } = parseSpec(targetInput(), { target }, `symlink ${p}`);
   return action(symlinkAction, `symlink ${p} -> ${t}`, { path: p, target: t });
 }

@@ -3,11 +3,13 @@
 // changed by hand since is set again. absent removes the file only: the running kernel
 // keeps its value until the next boot (there is no default to go back to).
 import { z } from 'zod';
-import { parseSpec } from '../validate.ts';
+import { parseSpec, schemaOnce } from '../validate.ts';
 import { sh } from '../shell/sh.ts';
 import { absentAction } from './absent.ts';
 import { fileAction } from './file.ts';
 import { action, defineAction, type Action, type Target } from './types.ts';
+
+const keyInput = schemaOnce(() => z.object({ key: sysctlKey }));
 
 export interface SysctlArgs {
   key: string;
@@ -52,7 +54,7 @@ export const sysctlAction = defineAction<SysctlArgs>({
 
 /** A kernel parameter: set now, and kept in /etc/sysctl.d for the next boot. */
 export function sysctl(key: string, options: SysctlOptions): Action<SysctlArgs> {
-  const { key: k } = parseSpec(z.object({ key: sysctlKey }), { key }, 'sysctl');
+  const { key: k } = parseSpec(keyInput(), { key }, 'sysctl');
   const o = parseSpec(sysctlSchema, options, `sysctl ${k}`);
   if (o.state === 'absent') return action(sysctlAction, `sysctl ${k} absent`, { key: k, state: 'absent' });
   const value = String(o.value).split(/\s+/).join(' ');

@@ -4,10 +4,12 @@
 // reload and the restart cannot be lost between runs: systemd's own NeedDaemonReload is
 // part of the check. absent: stopped, disabled, removed, reloaded.
 import { z } from 'zod';
-import { parseSpec } from '../validate.ts';
+import { parseSpec, schemaOnce } from '../validate.ts';
 import { lines, raw, sh } from '../shell/sh.ts';
 import { fileAction } from './file.ts';
 import { action, defineAction, type Action, type Step, type Target } from './types.ts';
+
+const nameInput = schemaOnce(() => z.object({ name: unitFileName }));
 
 export interface SystemdUnitArgs {
   name: string;
@@ -85,7 +87,7 @@ export const systemdUnitAction = defineAction<SystemdUnitArgs>({
 
 /** A systemd unit from its file's text: loaded, restarted on change, enabled and started by default. */
 export function systemdUnit(name: string, options: SystemdUnitOptions): Action<SystemdUnitArgs> {
-  const { name: n } = parseSpec(z.object({ name: unitFileName }), { name }, 'systemdUnit');
+  const { name: n } = parseSpec(nameInput(), { name }, 'systemdUnit');
   const o = parseSpec(schemaFor(n), options, `systemdUnit ${n}`);
   if (o.state === 'absent') return action(systemdUnitAction, `systemdUnit ${n} absent`, { name: n, state: 'absent' });
   const args: SystemdUnitArgs = { name: n, state: 'present', content: o.content! };

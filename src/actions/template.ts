@@ -8,11 +8,13 @@ import type { Liquid } from 'liquidjs';
 import { z } from 'zod';
 import { SpecError } from '../errors.ts';
 import { Secret, secret } from '../shell/sh.ts';
-import { parseSpec } from '../validate.ts';
+import { parseSpec, schemaOnce } from '../validate.ts';
 import { fileAction, type FileArgs } from './file.ts';
 import { localPath, localSource, readLocal, type LocalSource } from './local-file.ts';
 import { ownershipSchema } from './ownership.ts';
 import { action, type Action } from './types.ts';
+
+const pathInput = schemaOnce(() => z.object({ path: z.string().regex(/^\//, 'must be an absolute path'), source: localSource }));
 
 /** What a template may be given: JSON-like values; a `secret()` makes the whole file secret (shown as ***). */
 export type TemplateValue = string | number | boolean | null | Secret | readonly TemplateValue[] | { readonly [key: string]: TemplateValue };
@@ -40,7 +42,7 @@ export type TemplateOptions = z.input<typeof templateSchema>;
  * URL (`new URL('./nginx.conf.liquid', import.meta.url)`) or an absolute path.
  */
 export function template(path: string, source: LocalSource, options: TemplateOptions = {}): Action<FileArgs> {
-  const { path: p, source: src } = parseSpec(z.object({ path: z.string().regex(/^\//, 'must be an absolute path'), source: localSource }), { path, source }, 'template');
+  const { path: p, source: src } = parseSpec(pathInput(), { path, source }, 'template');
   const where = `template ${p}`;
   const { vars = {}, ...file } = parseSpec(templateSchema, options, where);
   const from = localPath(src, where, 'source');

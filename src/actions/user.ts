@@ -1,9 +1,11 @@
 // user: a local account with home, shell and supplementary groups; or no such account.
 import { z } from 'zod';
-import { parseSpec } from '../validate.ts';
+import { parseSpec, schemaOnce } from '../validate.ts';
 import { sh } from '../shell/sh.ts';
 import { accountName } from './ownership.ts';
 import { action, defineAction, type Action, type Step } from './types.ts';
+
+const nameInput = schemaOnce(() => z.object({ name: userName }));
 
 const PRESENT_ONLY = ['home', 'shell', 'system', 'groups'] as const;
 
@@ -60,7 +62,7 @@ export const userAction = defineAction<UserArgs>({
 export const userName = z.string().regex(/^[a-z_][a-z0-9_-]*\$?$/, 'not a valid user name');
 
 export function user(name: string, options: UserOptions = {}): Action<UserArgs> {
-  const { name: n } = parseSpec(z.object({ name: userName }), { name }, 'user');
+  const { name: n } = parseSpec(nameInput(), { name }, 'user');
   const { state, ...o } = parseSpec(userSchema, options, `user ${n}`);
   if (state === 'absent') return action(userAction, `user ${n} absent`, { name: n, state, ...o });
   return action(userAction, `user ${n}`, { name: n, ...o });

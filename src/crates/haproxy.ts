@@ -9,9 +9,11 @@ import { execChecked } from '../actions/exec.ts';
 import type { Action } from '../actions/types.ts';
 import { sh } from '../shell/sh.ts';
 import { compareText } from '../text.ts';
-import { parseSpec } from '../validate.ts';
+import { parseSpec, schemaOnce } from '../validate.ts';
 import { plan, resolveNodes, type NodeRef, type Nodes, type Plan, type PlanContext } from '../spec/plan.ts';
 import { serverSpec, type ServerSpec } from '../spec/server.ts';
+
+const backendName = schemaOnce(() => z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . -'));
 
 export const CONFIG_PATH = '/etc/haproxy/haproxy.cfg';
 
@@ -67,7 +69,7 @@ export function renderConfig(name: string, s: z.output<typeof backendSettings>, 
 
 /** Install haproxy and balance `servers` as backend `name` (Pallet's haproxy/add-backend). */
 export function addBackend(name: string, settings: BackendSettings): Plan {
-  const backend = parseSpec(z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . -'), name, 'haproxy.addBackend');
+  const backend = parseSpec(backendName(), name, 'haproxy.addBackend');
   const s = parseSpec(backendSettings, settings, `haproxy.addBackend ${backend}`);
   return plan(packages('haproxy'), (ctx: PlanContext) => {
     const config = file(CONFIG_PATH, { content: renderConfig(backend, s, resolveNodes(ctx, s.servers)), mode: '0644', validate: 'haproxy -c -q -f %s' });

@@ -10,9 +10,11 @@ import { service } from '../actions/service.ts';
 import { symlink } from '../actions/symlink.ts';
 import { action, defineAction } from '../actions/types.ts';
 import { sh } from '../shell/sh.ts';
-import { parseSpec } from '../validate.ts';
+import { parseSpec, schemaOnce } from '../validate.ts';
 import { plan, type Plan, type PlanContext } from '../spec/plan.ts';
 import { serverSpec, type ServerSpec } from '../spec/server.ts';
+
+const siteName = schemaOnce(() => z.string().regex(/^[a-z0-9][a-z0-9_.-]*$/, 'lowercase letters, digits, _ . -'));
 
 const siteSettings = z
   .object({
@@ -32,7 +34,7 @@ export function renderSite(name: string, port: number, root: string): string {
 
 /** Install nginx and serve a static site as the default server on `port`. */
 export function site(name: string, settings: SiteSettings = {}): Plan {
-  const site = parseSpec(z.string().regex(/^[a-z0-9][a-z0-9_.-]*$/, 'lowercase letters, digits, _ . -'), name, 'nginx.site');
+  const site = parseSpec(siteName(), name, 'nginx.site');
   const s = parseSpec(siteSettings, settings, `nginx.site ${site}`);
   const root = s.root ?? `/var/www/${site}`;
   const available = `/etc/nginx/sites-available/${site}`;
