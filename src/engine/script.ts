@@ -90,5 +90,7 @@ export async function buildPhaseScript(item: PlanItem, ctx: PlanContext, target:
   });
   const previews = blocks.map((b) => b.steps.map((step) => step.preview));
   const secrets = [...new Set(blocks.flatMap((b) => b.steps.flatMap((step) => [...(step.check?.secrets ?? []), ...step.apply.secrets])))];
-  return { script: renderScript(blocks, mode, options), actions, sources: scriptSources(blocks), previews, blocks, secrets };
+  const facts = target.facts;
+  const known = facts?.architecture ? { known: { architecture: facts.architecture, packageArchitecture: facts.packageArchitecture } } : {};
+  return { script: renderScript(blocks, mode, { ...options, ...known }), actions, sources: scriptSources(blocks), previews, blocks, secrets };
 }

@@ -4,8 +4,11 @@
 // stdout; the engine keeps them in a tag (compact JSON) and records them again only when
 // they changed, so a no-op run plans with fresh facts at no extra round trip.
 //
-// The shell side forks little (uname, nproc, ip, dpkg): os-release and /proc/meminfo are
-// read with the shell's own `read`.
+// The shell side forks little: os-release, /proc/meminfo, the kernel's host name, release
+// and architecture (/proc/sys/kernel) and the CPUs this process may use (/proc/self/status)
+// are read with the shell's own `read`; `ip` runs for the address; dpkg runs only when the
+// architecture is not the one the caller already knows the package architecture of (it does
+// not change while the machine's does not).
 
 export interface NodeFacts {
   os: {
@@ -36,7 +39,11 @@ export interface NodeFacts {
 
 export const FACTS_MARK = '@@forklift-facts';
 
-/** Defines fl_facts, which prints the facts record. Needs LC_ALL=C (lengths in bytes). */
+/**
+ * Defines fl_facts [ARCH DPKG], which prints the facts record; given the architecture and
+ * package architecture known from the last facts, dpkg is not asked again while the
+ * architecture is the same. Needs LC_ALL=C (lengths in bytes).
+ */
 export const FACTS_FUNCTION = `fl_facts() {
   fl_f=
   for fl_r in /etc/os-release /usr/lib/os-release; do [ -r "$fl_r" ] && break; done
@@ -48,9 +55,21 @@ export const FACTS_FUNCTION = `fl_facts() {
   fi
   while read -r fl_k fl_v fl_u; do if [ "$fl_k" = MemTotal: ]; then fl_f="\${fl_f}mem=$fl_v
 "; break; fi; done </proc/meminfo
-  fl_f="\${fl_f}uname=$(uname -nrm 2>/dev/null)
-cpus=$(nproc 2>/dev/null || getconf _NPROCESSORS_ONLN 2>/dev/null)
-dpkg=$(dpkg --print-architecture 2>/dev/null)
+  read -r fl_n 2>/dev/null </proc/sys/kernel/hostname || fl_n=$(uname -n 2>/dev/null)
+  read -r fl_r 2>/dev/null </proc/sys/kernel/osrelease || fl_r=$(uname -r 2>/dev/null)
+  read -r fl_m 2>/dev/null </proc/sys/kernel/arch || fl_m=$(uname -m 2>/dev/null)
+  fl_c=0
+  while IFS=': \t' read -r fl_k fl_v; do
+    [ "$fl_k" = Cpus_allowed_list ] || continue
+    fl_i=$IFS; IFS=,
+    for fl_x in $fl_v; do case $fl_x in *-*) fl_c=$((fl_c + \${fl_x#*-} - \${fl_x%-*} + 1));; ?*) fl_c=$((fl_c + 1));; esac; done
+    IFS=$fl_i; break
+  done 2>/dev/null </proc/self/status
+  [ "$fl_c" -gt 0 ] || fl_c=$(nproc 2>/dev/null || getconf _NPROCESSORS_ONLN 2>/dev/null)
+  if [ -n "\${1:-}" ] && [ "$fl_m" = "$1" ]; then fl_d=\${2:-}; else fl_d=$(dpkg --print-architecture 2>/dev/null); fi
+  fl_f="\${fl_f}uname=$fl_n $fl_r $fl_m
+cpus=$fl_c
+dpkg=$fl_d
 route=$(ip -4 route get 1.1.1.1 2>/dev/null || hostname -I 2>/dev/null)
 "
   printf '\\n${FACTS_MARK} %s\\n%s' "\${#fl_f}" "$fl_f"

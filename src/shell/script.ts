@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { FACTS_FUNCTION } from './facts.ts';
 import { renderPreview, SHOW_FUNCTION, type Preview } from './preview.ts';
-import { Cmd, lines, raw } from './sh.ts';
+import { Cmd, lines, raw, sh } from './sh.ts';
 import { bodyLength, NEED_MARK, parseHeader, RECORD_MARK, type ByteSource } from './stream.ts';
 
 export { RECORD_MARK };
@@ -36,6 +36,8 @@ export type ScriptMode = 'apply' | 'check';
 export interface RenderOptions {
   /** Run the previews of steps whose check fails (always in a dry run): diffs of what changes. */
   diff?: boolean;
+  /** The node's last known architectures: its facts trailer asks dpkg only when the architecture changed. */
+  known?: { architecture: string; packageArchitecture: string };
 }
 
 /** The script's exit code when it could not start on the node (no room for its capture folder). */
@@ -139,13 +141,13 @@ export function renderScript(blocks: readonly Block[], mode: ScriptMode = 'apply
     previews ? raw(SHOW_FUNCTION) : undefined,
     raw(`fl_pending=${PENDING_DIR}`),
     ...blocks.map((b, i) => renderBlock(b, i, mode, notify[i]!, diff)),
-    raw(TRAILER),
+    // The facts come last, after every action: they describe the node as the phase left it.
+    raw(`# facts\n${FACTS_FUNCTION}`),
+    options.known?.architecture ? sh`fl_facts ${options.known.architecture} ${options.known.packageArchitecture}` : raw('fl_facts'),
     raw('exit 0'),
   );
 }
 
-// The facts come last, after every action: they describe the node as the phase left it.
-const TRAILER = `# facts\n${FACTS_FUNCTION}\nfl_facts`;
 
 /** Every source the blocks' applies may ask for, by SHA-256. */
 export function scriptSources(blocks: readonly Block[]): Map<string, ByteSource> {

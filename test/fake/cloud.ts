@@ -279,5 +279,5 @@ function answerScript(host: FakeHost, script: string, sources?: ReadonlyMap<stri
     if (mode === 'apply' && status === 'changed') for (const need of block.text.matchAll(/^ *fl_need ([0-9a-f]{64}) |^fl_put .* ([0-9a-f]{64}) \d+ \d+$/gm)) receive(host, (need[1] ?? need[2])!, sources);
     out += `\n@@forklift ${block.index} ${status} 0 0 0\n`;
   }
-  return /^fl_facts$/m.test(script) ? out + factsRecord(host.facts) : out;
+  return /^fl_facts\b/m.test(script) ? out + factsRecord(host.facts) : out;
 }

@@ -62,7 +62,7 @@ describe('facts', () => {
     const phasesOf = (address: string) => (listed.find((n) => n.address === address)!.group === 'app' ? 2 : 1);
     assert.deepEqual(after.map((n, i) => n - before[i]!), [...cloud.hosts.keys()].map(phasesOf), 'one exec per node per phase');
     assert.equal(cloud.tagWrites, tags, 'unchanged facts are not written again');
-    for (const h of cloud.hosts.values()) assert.match(h.scripts.at(-1)!, /^fl_facts$/m, 'every script ends with the facts');
+    for (const h of cloud.hosts.values()) assert.match(h.scripts.at(-1)!, /^fl_facts\b/m, 'every script ends with the facts');
   });
 
   test('facts that change are seen by the next phase and recorded for the next run; other nodes read them', async () => {
