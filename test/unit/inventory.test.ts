@@ -206,6 +206,14 @@ describe('mistakes in an inventory: one line naming the file, the line and the f
     });
   }
 
+  test('an inventory written as JSON (JSON is YAML) reads as its YAML form; a mistake in it names its line', () => {
+    const yaml = 'all:\n  children:\n    web:\n      vars:\n        forklift_user: ops\n      hosts:\n        w[1:2]:\n        w3: { forklift_port: 2222 }\n';
+    const json = JSON.stringify({ all: { children: { web: { vars: { forklift_user: 'ops' }, hosts: { 'w[1:2]': null, w3: { forklift_port: 2222 } } } } } }, null, 1);
+    assert.deepEqual(hostsOf(inventoryDir(json), groups('web')), hostsOf(inventoryDir(yaml), groups('web')));
+    const bad = JSON.stringify({ web: { hosts: { w1: { ansible_port: 'twenty-two' } } } }, null, 1);
+    assert.equal(`forklift: ${refusal(bad)}`, 'forklift: inventory.yml: line 5: web.hosts.w1.ansible_port: must be a port, 1-65535, got "twenty-two"');
+  });
+
   test('a missing file names where it was looked for; a host listed twice names both places', () => {
     const d = inventoryDir('web:\n  hosts:\n    w1:\n');
     assert.throws(() => hostsOf(d, groups('web'), 'inventroy.yml'), { message: `forklift.config.ts: provider.inventory: cannot read ${join(d, 'inventroy.yml')} (no such file)` });
