@@ -1,9 +1,9 @@
 // The direction of src/, enforced in `npm test`: each layer imports only the layers below it.
 //   cli → engine, endpoint → config → providers → transport → shell → core
 //   engine → crates → spec → actions → shell → core
-// core is src/errors.ts, src/text.ts and src/validate.ts.
+// core is src/errors.ts, src/text.ts, src/validate.ts and src/private-dir.ts.
 const layer = (name) => `^src/${name}/`;
-const CORE = '^src/(errors|text|validate)\\.ts$';
+const CORE = '^src/(errors|text|validate|private-dir)\\.ts$';
 
 /** `from` may import nothing matching `forbidden`. */
 const only = (name, from, forbidden, comment) => ({ name, comment, severity: 'error', from: { path: from }, to: { path: forbidden } });
@@ -11,8 +11,8 @@ const only = (name, from, forbidden, comment) => ({ name, comment, severity: 'er
 module.exports = {
   forbidden: [
     { name: 'no-cycles', severity: 'error', comment: 'import cycles make layers meaningless', from: {}, to: { circular: true } },
-    only('core-is-the-bottom', CORE, '^src/(?!(errors|text|validate)\\.ts$)', 'errors, text and validate import nothing of forklift'),
-    only('shell-imports-only-core', layer('shell'), '^src/(?!shell/|errors\\.ts|text\\.ts|validate\\.ts)'),
+    only('core-is-the-bottom', CORE, '^src/(?!(errors|text|validate|private-dir)\\.ts$)', 'errors, text, validate and private-dir import nothing of forklift'),
+    only('shell-imports-only-core', layer('shell'), '^src/(?!shell/|errors\\.ts|text\\.ts|validate\\.ts|private-dir\\.ts)'),
     only('actions-import-shell-and-core', layer('actions'), '^src/(spec|crates|engine|config|providers|transport|endpoint|cli)/'),
     only('spec-imports-actions-and-below', layer('spec'), '^src/(crates|engine|config|providers|transport|endpoint|cli)/'),
     only('crates-import-spec-and-below', layer('crates'), '^src/(engine|config|providers|transport|endpoint|cli)/'),

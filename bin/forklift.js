@@ -2,7 +2,6 @@
 // forklift's CLI runs the compiled library in dist/ (built by `npm install` through the
 // `prepare` script, and by `npm pack`).
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -31,18 +30,6 @@ if (existsSync(join(root, 'tsconfig.build.json')) && existsSync(join(sources, 'i
   }
 }
 
-// A command with a stack file compiles it with esbuild, whose service is a child process:
-// start it now, so that it starts while the CLI loads instead of after (~20-40 ms). Commands
-// without a stack file (help, version) skip it; a wrong guess costs only that time.
 const args = process.argv.slice(2);
-const NO_STACK = new Set(['help', 'completion', 'init', 'cloudstack-endpoint']);
-if (args.length > 0 && !NO_STACK.has(args[0]) && !args.some((a) => ['-h', '--help', '-V', '--version'].includes(a))) {
-  try {
-    createRequire(import.meta.url)('esbuild').transform('').catch(() => {});
-  } catch {
-    // no esbuild: the command says so when it needs it
-  }
-}
-
 const { main } = await import(built);
 process.exitCode = await main(args);

@@ -10,4 +10,8 @@ npx tsc --noEmit -p .
 npm run --silent check:deps
 # No kept-sessions daemon outlives the tests (kept-sessions.test.ts turns it on for its own).
 export FORKLIFT_SESSIONS="${FORKLIFT_SESSIONS:-off}"
-exec node --import tsx --test --test-concurrency=1 test/unit/*.test.ts test/e2e/*.test.ts
+# Stack files the tests compile are cached in a folder of the run's own, removed after it.
+XDG_CACHE_HOME="$(mktemp -d "${TMPDIR:-/tmp}/forklift-test-cache.XXXXXX")"
+export XDG_CACHE_HOME
+trap 'rm -rf "$XDG_CACHE_HOME"' EXIT
+node --import tsx --test --test-concurrency=1 test/unit/*.test.ts test/e2e/*.test.ts

@@ -5,7 +5,7 @@
 // Node cannot ask a unix socket who its peer is (no SO_PEERCRED), so the folder and the
 // socket are what keep other users out: both sides check that they belong to this user
 // and that nobody else may enter or write them before using them.
-import { lstatSync, mkdirSync } from 'node:fs';
+import { lstatSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
@@ -23,18 +23,7 @@ export function sessionsPaths(env: NodeJS.ProcessEnv = process.env): SessionsPat
 
 const uid = () => process.getuid?.() ?? -1;
 
-/** Make the folder (0700) if needed; throw, saying why, when it is not this user's alone. */
-export function ensurePrivateDir(dir: string): void {
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  checkPrivateDir(dir);
-}
-
-export function checkPrivateDir(dir: string): void {
-  const st = lstatSync(dir);
-  if (!st.isDirectory()) throw new Error(`${dir} is not a folder`);
-  if (st.uid !== uid()) throw new Error(`${dir} belongs to uid ${st.uid}, not to this user (uid ${uid()})`);
-  if (st.mode & 0o077) throw new Error(`${dir} may be entered by other users (mode ${(st.mode & 0o777).toString(8)}); it must be 0700`);
-}
+export { checkPrivateDir, ensurePrivateDir } from '../../private-dir.ts';
 
 /** The socket is this user's and only this user's (checked before connecting to it). */
 export function checkSocket(path: string): void {
