@@ -55,7 +55,7 @@ fl_tmp() {
   [ -z "$fl_t" ] || return 0
   for fl_d in /tmp /dev/shm /run; do
     fl_t=$(mktemp -d "$fl_d/forklift.XXXXXX" 2>/dev/null) || continue
-    if printf x 2>/dev/null >"$fl_t/w"; then return 0; fi
+    if printf x 2>/dev/null >"$fl_t/w"; then : >"$fl_t/o"; : >"$fl_t/e"; return 0; fi
     rm -rf "$fl_t"; fl_t=
   done
   echo 'forklift: no room for a temporary folder in /tmp, /dev/shm or /run' >&2; exit ${CANNOT_START}

@@ -97,7 +97,7 @@ fl_print ${tagsPath(node)} || echo '{}'; echo ${SEPARATOR}; fl_print /etc/os-rel
       // The tags are in the command (printf is the shell's own: in no process list), so the
       // write needs no stdin and runs on the channel the operation already has open. 0600:
       // tags may hold generated secrets.
-      const write = sh`{ [ -d ${dirname(path)} ] || mkdir -p ${dirname(path)}; } && umask 077 && printf '%s\\n' ${merged} >${`${path}.new`} && mv ${`${path}.new`} ${path}`;
+      const write = sh`{ [ -d ${dirname(path)} ] || mkdir -p ${dirname(path)}; } && umask 077 && printf '%s' ${merged} >${`${path}.new`} && mv ${`${path}.new`} ${path}`;
       const out = await conn.run(write.text, { keepChannel: true, ...(signal ? { signal } : {}) });
       if (out.exitCode !== 0) throw fail(`host ${node.name}: could not write its tags to ${path} (exit code ${out.exitCode}): ${out.stderr.toString().trim()}`);
     },
