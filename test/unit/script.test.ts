@@ -40,6 +40,15 @@ describe('phase script', () => {
     assert.ok(!existsSync(at('f3')), 'the action after the failure ran');
   });
 
+  test('the capture folder is made when a check first fails, not before: a run that changes nothing makes none', () => {
+    // A check that writes down the folder the script has (checks see the script's variables).
+    const peek = (name: string): Block => ({ label: `peek ${name}`, steps: [{ check: sh`printf '%s' "$fl_t" >${at(name)}`, apply: raw('true') }] });
+    assert.deepEqual(run([touch('t1', 'lazy1'), peek('seen-after-change')]).records.map((x) => x.status), ['changed', 'ok']);
+    assert.match(readFileSync(at('seen-after-change'), 'utf8'), /^\/(tmp|dev\/shm|run)\/forklift\./);
+    assert.deepEqual(run([touch('t1', 'lazy1'), peek('seen-no-op')]).records.map((x) => x.status), ['ok', 'ok']);
+    assert.equal(readFileSync(at('seen-no-op'), 'utf8'), '', 'a no-op run made a capture folder');
+  });
+
   test('an apply runs under set -e: its first failing command fails the action', () => {
     const r = run([{ label: 'multi', steps: [{ apply: sh`ls ${at('no-such')}\ntouch ${at('after-ls')}` }] }]);
     assert.equal(r.records[0]!.status, 'failed');
