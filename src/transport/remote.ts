@@ -14,7 +14,8 @@
 // command and polls once a second.
 //
 // One channel may serve several commands (one exec per connection for an operation): a
-// command framed as one of more (`+` before its length) runs in a subshell with no stdin, and
+// command framed as one of more (`+` before its length, or a short one-line command as
+// `=` and its line) runs in a subshell with no stdin, and
 // a line (NEXT_MARK and its exit code) ends its output on stdout and on stderr; the shell
 // then reads the next command. The last command runs as a single one does, its exit code the
 // channel's. Only commands whose output is read whole and whose background processes never
@@ -73,6 +74,7 @@ const mark = (code: string) => `printf '\\036${NEXT_WORD} %s\\n' ${code}; printf
 const READ_AND_RUN = `while IFS= read -r fl_n; do
 case $fl_n in
 ${PARK_WORD}) if [ -n "$fl_wd" ]; then kill -USR1 "$fl_wd" 2>/dev/null; fl_wd=; fi; ${mark('0')}; continue;;
+=*) [ -n "$fl_wd" ] || fl_watch; (eval "\${fl_n#=}") </dev/null; fl_x=$?; ${mark('"$fl_x"')}; continue;;
 +*) fl_more=1; fl_n=\${fl_n#+};;
 *) fl_more=;;
 esac
@@ -86,6 +88,9 @@ if [ -z "$fl_more" ]; then unset fl_more; eval "\${fl_c%.}"; exit; fi
 ${mark('"$fl_x"')}
 done
 exit 96`;
+
+/** The longest command sent as a line: the shell reads a line a byte at a time. */
+const LINE_MAX = 2048;
 
 /**
  * What parks a shell that waits for its next command: its watchdog stops (a held shell
@@ -115,6 +120,13 @@ export const SUDO_PROBE = 'command -v sudo >/dev/null 2>&1 || exit 127; exec sud
  * `more`: the channel then waits for another command (the command gets no stdin).
  */
 export function framed(command: string, stdin: string | Buffer = '', more = false): Buffer {
+  // A short one-line command of more comes as its line (`=` first), read by the shell's own
+  // `read`: no process to read it (a length-framed one needs head). A line cut short never
+  // ends, so it never runs.
+  if (more && command.length <= LINE_MAX && !/[\n\r\0]/.test(command)) {
+    if (stdin.length) throw new Error('a command followed by more gets no stdin');
+    return Buffer.from(`=${command}\n`, 'utf8');
+  }
   const body = Buffer.from(`{\n${command}\n}\n`, 'utf8');
   if (more && stdin.length) throw new Error('a command followed by more gets no stdin');
   return Buffer.concat([Buffer.from(`${more ? '+' : ''}${body.length}\n`), body, typeof stdin === 'string' ? Buffer.from(stdin, 'utf8') : stdin]);

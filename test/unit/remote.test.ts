@@ -66,6 +66,19 @@ describe('the node side of a run', () => {
     assert.throws(() => framed('cat', 'input', true), /no stdin/);
   });
 
+  test('a short one-line command of more comes as its line; cut before its newline, it never runs', () => {
+    const line = framed(`touch ${at('by-line')}; echo "line $FORKLIFT_RUN"; exit 5`, '', true);
+    assert.equal(line.toString().startsWith('='), true);
+    assert.equal(run(line.subarray(0, line.length - 1)).status, 96);
+    assert.ok(!existsSync(at('by-line')), 'a line cut short ran');
+    const r = run(Buffer.concat([line, framed('echo last')]));
+    assert.equal(r.stdout.toString(), `line ${TOKEN}\n\x1eforklift-next 5\nlast\n`);
+    assert.ok(existsSync(at('by-line')));
+    // Long or multi-line commands keep their length.
+    assert.match(framed('echo a\necho b', '', true).toString(), /^\+\d+\n/);
+    assert.match(framed(`echo ${'x'.repeat(3000)}`, '', true).toString(), /^\+\d+\n/);
+  });
+
   test('a parked shell answers with the mark, stops its watchdog, and runs the next command with a new one', async () => {
     const mark = `\x1eforklift-next 0\n`;
     const r = run(Buffer.concat([framed('echo one', '', true), PARK, PARK, framed('echo two')]));

@@ -85,8 +85,8 @@ export function createProvider(options: HostsProviderOptions): Provider {
 
   const nodeState: NodeStateAccess = {
     async read(node, conn, signal) {
-      const out = await conn.run(sh`${raw(PRINT_FN)}
-fl_print ${tagsPath(node)} || echo '{}'; echo ${SEPARATOR}; fl_print /etc/os-release`.text, { keepChannel: true, ...(signal ? { signal } : {}) });
+      // One line: the node's shell reads it with its own read (remote.ts).
+      const out = await conn.run(sh`${raw(PRINT_FN)}; fl_print ${tagsPath(node)} || echo '{}'; echo ${SEPARATOR}; fl_print /etc/os-release`.text, { keepChannel: true, ...(signal ? { signal } : {}) });
       const [tagText = '', release = ''] = out.stdout.toString().split(`${SEPARATOR}\n`);
       if (out.exitCode !== 0 || !release) throw fail(`host ${node.name}: could not read its tags and /etc/os-release (exit code ${out.exitCode}): ${out.stderr.toString().trim().split('\n').pop() ?? ''}`);
       return { tags: parseTags(tagText), os: parseOsRelease(release) };
