@@ -72,6 +72,14 @@ function versionCommand(): Command {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // A reader that stopped reading (`forklift nodes | head -1`) ends the output, quietly, as
+  // other command-line tools end: no stack trace for an EPIPE.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') throw error;
+      process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+    });
+  }
   try {
     await program().parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;

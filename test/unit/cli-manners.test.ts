@@ -1,7 +1,7 @@
 // What a user sees of the CLI's manners without any node: --version, help with examples,
 // the next step named by each common mistake, init's files, shell completion in bash.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -52,6 +52,16 @@ describe('--version and help', () => {
     const typo = await forklift(['converg', 'web=1']);
     assert.equal(typo.code, 2);
     assert.match(typo.stderr, /^forklift: unknown command 'converg'\n\(Did you mean converge\?\)\n$/);
+  });
+
+  it('output into a reader that is gone (| head -1) ends quietly: exit 0, nothing on stderr', async () => {
+    // The reading end closes before forklift writes: its first write fails with EPIPE.
+    const child = spawn(process.execPath, [BIN, '--help'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((done) => child.once('close', done));
+    assert.deepEqual([code, stderr], [0, '']);
   });
 
   it('-v and -q together are refused', async () => {
