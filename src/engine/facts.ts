@@ -12,24 +12,28 @@ import type { Operation, StackNode } from './operation.ts';
 /**
  * Ask each node without facts for them (one command each). Returns the nodes that could
  * not be asked, with why; `phase` names where that happened (the first phase they run).
+ * Each such node is reported at once (node-unreached): it runs no phase.
  */
 export async function gatherFacts(op: Operation, nodes: readonly StackNode[], phaseOf: (node: StackNode) => string, record: boolean): Promise<Map<string, Failure>> {
   const failed = new Map<string, Failure>();
   await mapLimit(nodes, op.concurrency, async (node) => {
     op.throwIfCancelled();
     const where = { group: node.info.group, phase: phaseOf(node) };
+    const fail = (failure: Failure) => {
+      failed.set(node.info.id, failure);
+      op.emit({ type: 'node-unreached', phase: where.phase, node: node.info.name, error: failure });
+    };
     try {
       const out = await op.sessions.run(node.info, (conn) => conn.run(GATHER_FACTS, { ...(op.signal ? { signal: op.signal } : {}), timeoutMs: 60_000, keepChannel: true }));
       const body = factsBody(out.stdout);
       if (out.exitCode !== 0 || body === undefined) {
         const why = out.stderr.toString().trim().split('\n').at(-1) || `exit code ${out.exitCode}`;
-        failed.set(node.info.id, { code: 'FACTS', message: `node ${node.info.name}: could not read its facts: ${why}`, node: node.info.name, ...where });
-        return;
+        return fail({ code: 'FACTS', message: `node ${node.info.name}: could not read its facts: ${why}`, node: node.info.name, ...where });
       }
       await setFacts(op, node, parseFacts(body), record);
     } catch (error) {
       if (!(error instanceof ForkliftError) || error.code === 'CANCELLED') throw error;
-      failed.set(node.info.id, nodeFailure(node.info.name, error, where));
+      fail(nodeFailure(node.info.name, error, where));
     }
   });
   return failed;

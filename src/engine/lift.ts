@@ -152,11 +152,7 @@ export async function runPhases(op: Operation, nodes: StackNode[], how: RunPlan)
   const bootstraps = (n: StackNode) => fresh(n) && (n.group.nodeSpec.userData !== undefined || Boolean(n.group.phases['bootstrap']?.length));
   const firstPhase = (n: StackNode) => (bootstraps(n) ? 'bootstrap' : how.phases.find((p) => n.group.phases[p]?.length));
   const unknown = working.filter((n) => !n.ref.facts && firstPhase(n) !== undefined);
-  for (const [id, error] of await gatherFacts(op, unknown, (n) => firstPhase(n)!, record)) {
-    fail(id, error);
-    const node = working.find((n) => n.info.id === id)!;
-    op.emit({ type: 'node-unreached', phase: firstPhase(node)!, node: node.info.name, error });
-  }
+  for (const [id, error] of await gatherFacts(op, unknown, (n) => firstPhase(n)!, record)) fail(id, error);
   await evaluateSettings(op, nodes, record);
 
   const runOne = async (phase: string, on: StackNode[], planFor: (n: StackNode) => PlanItem, oneNode?: ReadonlySet<string>) => {

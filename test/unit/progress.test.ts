@@ -272,4 +272,20 @@ describe('the engine\'s own events at 500 nodes (in-memory cloud)', () => {
       `✗ configure: 499 of 500 nodes ok in T, 499 changed actions, 1 failed (${broken})`,
     ]);
   });
+  it('a node that cannot be reached before its first phase is named at once and counted in that phase', async () => {
+    const cloud = fakeCloud({ record: false });
+    const stack = defineConfig({ stack: 'gone', provider: cloud.provider, groups: [groupSpec('web', { phases: { configure: plan((ctx) => file('/etc/motd', { content: ctx.node.name })) } })] });
+    // Made without running a phase: no node has facts yet, so each is asked for them first.
+    const made = await converge(stack, { web: 30 }, { transport: cloud.transport, phases: [] });
+    const down = made.nodes[7]!.name;
+    cloud.host(down).down = true;
+    const writes: string[] = [];
+    const reporter = new Reporter(view(), { write: (t: string) => writes.push(t) }, false);
+    const events: ForkliftEvent[] = [];
+    await lift(stack, { transport: cloud.transport, onEvent: (e) => (events.push(e), reporter.event(e)) });
+    assert.deepEqual(events.filter((e) => e.type === 'node-unreached').map((e) => e.type === 'node-unreached' && [e.node, e.phase, e.error.code]), [[down, 'configure', 'TRANSPORT']]);
+    const lines = writes.join('').split('\n').filter(Boolean).map((l) => l.replace(/\d+\.\ds/g, 'T'));
+    assert.match(lines[0]!, new RegExp(`^✗ node ${down} .*connect ECONNREFUSED$`));
+    assert.deepEqual(lines.slice(1), ['» configure on 29 nodes; 1 node could not start it', `✗ configure: 29 of 30 nodes ok in T, 29 changed actions, 1 failed (${down})`]);
+  });
 });
