@@ -120,14 +120,11 @@ export const SUDO_PROBE = 'command -v sudo >/dev/null 2>&1 || exit 127; exec sud
  * `more`: the channel then waits for another command (the command gets no stdin).
  */
 export function framed(command: string, stdin: string | Buffer = '', more = false): Buffer {
+  if (more && stdin.length) throw new Error('a command followed by more gets no stdin');
   // A short one-line command of more comes as its line (`=` first), read by the shell's own
   // `read`: no process to read it (a length-framed one needs head). A line cut short never
   // ends, so it never runs.
-  if (more && command.length <= LINE_MAX && !/[\n\r\0]/.test(command)) {
-    if (stdin.length) throw new Error('a command followed by more gets no stdin');
-    return Buffer.from(`=${command}\n`, 'utf8');
-  }
+  if (more && command.length <= LINE_MAX && !/[\n\r\0]/.test(command)) return Buffer.from(`=${command}\n`, 'utf8');
   const body = Buffer.from(`{\n${command}\n}\n`, 'utf8');
-  if (more && stdin.length) throw new Error('a command followed by more gets no stdin');
   return Buffer.concat([Buffer.from(`${more ? '+' : ''}${body.length}\n`), body, typeof stdin === 'string' ? Buffer.from(stdin, 'utf8') : stdin]);
 }

@@ -8,7 +8,8 @@
 import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { ClientChannel } from 'ssh2';
-import { ensurePrivateDir, type SessionsPaths } from './paths.ts';
+import { ensurePrivateDir } from '../../private-dir.ts';
+import type { SessionsPaths } from './paths.ts';
 import type { Relay } from '../ssh.ts';
 import { Pool, type Kept } from './pool.ts';
 import { encode, FRAME, PROTOCOL, FrameReader, json, toWire, type DaemonStatus, type Frame, type OpenRequest, type RunRequest } from './protocol.ts';

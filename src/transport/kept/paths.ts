@@ -23,8 +23,6 @@ export function sessionsPaths(env: NodeJS.ProcessEnv = process.env): SessionsPat
 
 const uid = () => process.getuid?.() ?? -1;
 
-export { checkPrivateDir, ensurePrivateDir } from '../../private-dir.ts';
-
 /** The socket is this user's and only this user's (checked before connecting to it). */
 export function checkSocket(path: string): void {
   const st = lstatSync(path);

@@ -6,7 +6,8 @@ import { spawn } from 'node:child_process';
 import { closeSync, openSync, statSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { checkPrivateDir, checkSocket, ensurePrivateDir, type SessionsPaths } from './paths.ts';
+import { checkPrivateDir, ensurePrivateDir } from '../../private-dir.ts';
+import { checkSocket, type SessionsPaths } from './paths.ts';
 
 const LOG_MAX = 1 << 20;
 
