@@ -47,6 +47,8 @@ export default defineConfig({
     for (const [i, h] of hosts.entries()) {
       assert.equal(ssh(h.address, 'cat /root/role').stdout, `app-${i + 1}\n`);
       assert.match(ssh(h.address, `cat /var/lib/forklift/tags/${stack}.json`).stdout, /"forklift-bootstrapped":"true"/);
+      // Tags may hold generated secrets: root's alone.
+      assert.equal(ssh(h.address, `stat -c %a /var/lib/forklift/tags/${stack}.json`).stdout, '600\n');
     }
     // Each host's key was recorded on first contact, as OpenSSH would record it.
     assert.deepEqual(readFileSync(knownHosts, 'utf8').split('\n').filter(Boolean).map((l) => l.split(' ')[0]).sort(), hosts.map((h) => h.address).sort());
@@ -64,7 +66,7 @@ export default defineConfig({
     assert.ok(result.nodes.every((n) => n.actions.every((a) => a.phase === 'configure')));
   });
 
-  it('a no-op lift is one exec per host, counted by the hosts: reading its tags and the phase share it', async () => {
+  it('a no-op lift is one exec per host, counted by the hosts: reading its tags and the phase share it; so does a first converge', async () => {
     // Root's login shell logs each command sshd starts with it, then runs it as bash would.
     const counting = `#!/bin/sh\n{ printf '%s' "$*" | tr '\\n' ' '; echo; } >>/var/log/fl-execs\nexec /bin/bash "$@"\n`;
     for (const h of hosts) {
@@ -82,6 +84,13 @@ export default defineConfig({
       const listed = await forklift(['nodes', '--json'], dir, direct);
       assert.equal(listed.code, 0, listed.stderr);
       assert.deepEqual(execs(), [2, 2]);
+      // A first converge (no tags yet): facts, bootstrap, configure and the tag writes share one exec too.
+      for (const h of hosts) ssh(h, `rm -f /var/lib/forklift/tags/${stack}.json /root/bootstrapped /root/role`);
+      const before = execs();
+      const first = await forklift(['converge', '--json', '-q', 'app=2'], dir, direct);
+      assert.equal(first.code, 0, first.stderr);
+      assert.deepEqual((JSON.parse(first.stdout) as OperationResult).nodes.map((n) => n.actions.map((a) => `${a.phase} ${a.status}`).join()), ['bootstrap changed,configure changed', 'bootstrap changed,configure changed']);
+      assert.deepEqual(execs(), before.map((n) => n + 1));
     } finally {
       for (const h of hosts) ssh(h, 'usermod -s /bin/bash root; rm -f /usr/local/bin/fl-counting-sh /var/log/fl-execs');
     }

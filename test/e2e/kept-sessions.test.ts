@@ -100,6 +100,7 @@ export default defineConfig({
   groups: [groupSpec('app', { phases: {
     configure: plan((ctx) => file('/root/configured', { content: ctx.node.name + '\\n' }), file('/root/blob.bin', { source: new URL('./blob.bin', import.meta.url) })),
     slow: plan(execChecked('sleep', 'sleep 60; touch /root/late')),
+    quick: plan(file('/root/quick', { content: 'q\\n' })),
   } })],
 });
 `);
@@ -136,6 +137,22 @@ export default defineConfig({
     const direct = await Promise.all(nodes.map((n) => sshdLogins(n)));
     await lift([], { FORKLIFT_SESSIONS: 'off' });
     for (const count of direct) assert.equal(await count(), 1, 'a direct lift makes one connection per node');
+  });
+
+  it('a repeated run reuses the shell the last one left waiting on each node (no exec); while it waits, its watchdog is stopped', async () => {
+    // A phase with no file streamed from the repo leaves the node's shell waiting for the next command.
+    assert.ok((await lift(['--phase', 'quick'])).ok);
+    // Parked once the CLI is gone: one shell waits (its watchdog, a subshell of the same command
+    // line, has ended within its 1 s poll), with no live child.
+    const parked = (n: Node) => {
+      const pid = ssh(n, "pgrep -f '^sh -c [f]l_ssh=' || true").stdout.trim();
+      return /^\d+$/.test(pid) && ssh(n, `ps -o stat= --ppid ${pid} | grep -v '^Z' || true`).stdout.trim() === '' ? pid : undefined;
+    };
+    const first: string[] = [];
+    for (const n of nodes) first.push(await waitFor(`one parked shell waiting on ${n.name}`, () => parked(n)));
+    const again = await lift(['--phase', 'quick']);
+    assert.deepEqual([again.ok, again.changed], [true, 0]);
+    for (const [i, n] of nodes.entries()) assert.equal(await waitFor(`the shell on ${n.name} parked again`, () => parked(n)), first[i], 'the second run started another shell');
   });
 
   it('Ctrl-C stops the script on the node and exits 130; the daemon stays', async () => {
